@@ -1,0 +1,1 @@
+"""Early warnings: official indices, rules and anomaly models over the city streams."""
