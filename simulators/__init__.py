@@ -1,0 +1,1 @@
+"""Simulated Hải Phòng: seeded sensor streams with planted, labelled incidents, replay and publishing."""
