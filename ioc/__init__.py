@@ -1,0 +1,1 @@
+"""Hải Phòng IOC: shared vocabulary (settings, events, topics, database) and the Dash app."""

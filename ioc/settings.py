@@ -1,0 +1,58 @@
+"""One frozen settings object, built once from the environment (prefix ``IOC_``) and passed down."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """Persistent home of the embedded services.
+
+    Root's home is closed to the unprivileged user that runs PostgreSQL, so root gets /var/lib/ioc.
+    """
+    if os.geteuid() == 0:
+        return Path("/var/lib/ioc")
+    return Path(platformdirs.user_data_dir("haiphong-ioc"))
+
+
+class Settings(BaseSettings):
+    """Everything configurable, from ``IOC_*`` environment variables (or keyword arguments in tests)."""
+
+    model_config = SettingsConfigDict(env_prefix="IOC_", frozen=True, extra="ignore")
+
+    # External services: when set, `ioc up` starts no embedded one.
+    database_url: SecretStr | None = None
+    kafka_bootstrap: str | None = None
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    topic_partitions: int = Field(default=3, ge=1, le=256)
+    topic_prefix: str = ""  # isolates parallel runs (tests) on one broker
+    consumer_group_prefix: str = "ioc"
+
+    # Consumers
+    batch_max_records: int = Field(default=5000, ge=1)
+    batch_max_seconds: float = Field(default=0.5, gt=0)
+    future_tolerance_seconds: float = Field(default=300.0, ge=0)
+    late_after_seconds: float = Field(default=3600.0, ge=0)
+    sink_mode: Literal["copy", "insert"] = "copy"  # "insert" for servers without COPY (pglite)
+
+    # Web
+    web_host: str = "127.0.0.1"
+    web_port: int = 8050
+    secret_key: SecretStr | None = None
+    refresh_seconds: float = Field(default=2.0, gt=0)
+
+    # Where the real public data lives (tests and benchmarks only read from it).
+    shared_data_dir: Path = Field(default_factory=lambda: Path(__file__).resolve().parents[2] / "shared" / "data")
+
+    def database_dsn(self) -> str:
+        """The libpq connection string; raises when no database is configured."""
+        if self.database_url is None:
+            raise RuntimeError("no database configured: set IOC_DATABASE_URL or start the embedded one")
+        return self.database_url.get_secret_value()

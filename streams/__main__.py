@@ -1,0 +1,59 @@
+"""``python -m streams --kind traffic``: one sink consumer, configured from ``IOC_*`` variables."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from datetime import timedelta
+
+from ioc.events import SourceKind
+from ioc.settings import Settings
+from ioc.topics import DEADLETTER, topic_for
+from streams.consumer import ConsumerConfig, SinkConsumer
+
+
+def config_from_settings(s: Settings, kind: SourceKind) -> ConsumerConfig:
+    return ConsumerConfig(
+        kind=kind,
+        bootstrap=s.kafka_bootstrap or "127.0.0.1:9092",
+        dsn=s.database_dsn(),
+        group_id=f"{s.consumer_group_prefix}.sink.{kind.value}",
+        topic=topic_for(kind, s.topic_prefix),
+        deadletter_topic=s.topic_prefix + DEADLETTER,
+        batch_max_records=s.batch_max_records,
+        batch_max_seconds=s.batch_max_seconds,
+        future_tolerance=timedelta(seconds=s.future_tolerance_seconds),
+        late_after=timedelta(seconds=s.late_after_seconds),
+        sink_mode=s.sink_mode,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--kind", required=True, choices=[k.value for k in SourceKind])
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    kind = SourceKind(args.kind)
+    settings = Settings()
+    SinkConsumer(config_from_settings(settings, kind), stop=stop, unit_of=_feedback_units(kind)).run()
+
+
+def _feedback_units(kind: SourceKind):  # type: ignore[no-untyped-def]
+    """Citizen reports carry their own position: assign the admin unit with the spatial index."""
+    if kind is not SourceKind.FEEDBACK:
+        return None
+    try:
+        from geodata.admin import default_assigner
+    except ImportError:
+        return None
+    assigner = default_assigner()
+    return lambda e: assigner.assign(e.lon, e.lat)
+
+
+if __name__ == "__main__":
+    main()

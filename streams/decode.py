@@ -1,0 +1,86 @@
+"""bytes -> typed event or a precise rejection. Never raises past here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import ValidationError
+
+from ioc.events import EVENT_CLASSES, Event, SourceKind
+
+
+class Reason(StrEnum):
+    """Why a message was dead-lettered (also produced by the simulators' malformed generator)."""
+
+    NOT_JSON = "not_json"
+    WRONG_TYPE = "wrong_type"
+    MISSING_FIELD = "missing_field"
+    OUT_OF_RANGE = "out_of_range"
+    UNKNOWN_FIELD = "unknown_field"
+    UNKNOWN_SOURCE = "unknown_source"
+    FUTURE_TIMESTAMP = "future_timestamp"
+    UNSUPPORTED_VERSION = "unsupported_version"
+    DB_REJECTED = "db_rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A message that cannot be stored, with a machine code, a human reason and the field at fault."""
+
+    code: Reason
+    reason: str
+    field: str | None = None
+
+
+_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "too_long", "too_short"}
+
+
+def _classify(err: ValidationError) -> Rejected:
+    first = err.errors(include_url=False)[0]
+    etype = first["type"]
+    loc = ".".join(str(p) for p in first["loc"]) or None
+    msg = first["msg"]
+    if etype == "json_invalid" or etype == "json_type":
+        return Rejected(Reason.NOT_JSON, f"not valid JSON: {msg}")
+    if etype == "missing":
+        return Rejected(Reason.MISSING_FIELD, f"missing required field '{loc}'", loc)
+    if etype == "extra_forbidden":
+        return Rejected(Reason.UNKNOWN_FIELD, f"unknown field '{loc}'", loc)
+    if etype in _RANGE_ERRORS:
+        value = first.get("input")
+        return Rejected(Reason.OUT_OF_RANGE, f"{loc}={value!r} out of range: {msg}", loc)
+    if loc == "schema_version":
+        return Rejected(Reason.UNSUPPORTED_VERSION, f"unsupported schema_version {first.get('input')!r}", loc)
+    value = first.get("input")
+    shown = repr(value)[:80]
+    return Rejected(Reason.WRONG_TYPE, f"{loc or 'message'}={shown}: {msg}", loc)
+
+
+def decode(
+    kind: SourceKind,
+    raw: bytes | None,
+    *,
+    known_sources: Mapping[SourceKind, frozenset[str]] | None,
+    now: datetime,
+    future_tolerance: timedelta = timedelta(minutes=5),
+) -> Event | Rejected:
+    """Validate one wire message of ``kind``; return the event or why it was rejected."""
+    if raw is None:
+        return Rejected(Reason.NOT_JSON, "empty message (tombstone)")
+    try:
+        event = EVENT_CLASSES[kind].model_validate_json(raw)
+    except ValidationError as err:
+        return _classify(err)
+    if known_sources is not None and event.source_id not in known_sources.get(kind, frozenset()):
+        return Rejected(Reason.UNKNOWN_SOURCE, f"unknown {kind.value} source '{event.source_id}'", "source_id")
+    if event.event_time > now + future_tolerance:
+        ahead = event.event_time - now
+        return Rejected(
+            Reason.FUTURE_TIMESTAMP,
+            f"event_time {event.event_time.isoformat()} is {ahead.total_seconds():.0f} s in the future",
+            "event_time",
+        )
+    return event  # type: ignore[return-value]
