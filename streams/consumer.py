@@ -14,8 +14,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import psycopg
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
