@@ -13,6 +13,7 @@ approximate defaults shipped in ``geodata/default/`` so the product runs anywher
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -192,6 +193,57 @@ def load_boundary_sets(directory: Path | None = None, settings: Settings | None 
             raise ValueError(f"{d}: boundary set ids used by more than one file: {dupes}")
         sets.extend(found)
     return sets
+
+
+SET_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def install_boundary_file(
+    path: Path,
+    *,
+    set_id: str | None = None,
+    effective_from: date | None = None,
+    effective_to: date | None = None,
+    level: str = "district",
+    licence: str = "unspecified",
+    directory: Path | None = None,
+    replace: bool = False,
+) -> BoundarySet:
+    """Validate a GeoJSON boundary file and install it as a boundary set.
+
+    Features without a ``level`` property get ``level``. The set is stored normalised (our
+    property names plus the original ones) as ``<directory>/<set_id>.geojson``; ``directory``
+    defaults to :func:`installed_sets_dir`. Raises ``BoundaryValidationError`` naming the bad
+    feature, ``FileExistsError`` when the id is taken and ``replace`` is false.
+    """
+    from geodata.validate import BoundaryValidationError, validate_features  # validate imports AdminUnit
+
+    path = Path(path)
+    set_id = set_id or path.stem
+    if not SET_ID_PATTERN.match(set_id):
+        raise ValueError(f"set id {set_id!r} must be 1-64 letters, digits, '.', '_' or '-'")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BoundaryValidationError(f"{path}: cannot read GeoJSON ({exc})") from None
+    units = validate_features(doc, source=str(path), default_level=level)
+    sources = {str(u.properties["source"]) for u in units if u.properties.get("source")}
+    boundary_set = BoundarySet(
+        id=set_id,
+        effective_from=effective_from,
+        effective_to=effective_to,
+        levels=sort_levels(u.level for u in units),
+        source=f"imported from {path.name}" + (f" ({sources.pop()})" if len(sources) == 1 else ""),
+        licence=licence,
+        features=tuple(units),
+        approximate=all(u.approximate for u in units),
+    )
+    target = (installed_sets_dir() if directory is None else Path(directory)) / f"{set_id}{SET_SUFFIX}"
+    if target.exists() and not replace:
+        raise FileExistsError(f"boundary set {set_id!r} is already installed at {target}; use replace")
+    tmp = save_boundary_set(boundary_set, target.with_name(f".{target.name}.tmp"))
+    tmp.replace(target)  # atomic: a reader never sees half a file
+    return load_boundary_set(target)
 
 
 def boundary_set_for(on: date, sets: Sequence[BoundarySet] | None = None) -> BoundarySet:

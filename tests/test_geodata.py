@@ -1,0 +1,458 @@
+"""Boundary sets, validation/import, admin assignment and the approximate defaults (geodata/)."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import math
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+import typer
+from typer.testing import CliRunner
+
+from geodata import build_default
+from geodata.admin import AdminAssigner
+from geodata.boundaries import (
+    DEFAULT_SETS_DIR,
+    BoundarySet,
+    boundary_set_for,
+    install_boundary_file,
+    installed_sets_dir,
+    load_boundary_set,
+    load_boundary_sets,
+    to_geojson,
+)
+from geodata.cli import register
+from geodata.validate import BoundaryValidationError, validate_features
+from ioc.settings import Settings
+
+SHARED = Settings().shared_data_dir
+REAL_DISTRICTS = SHARED / "boundaries" / "haiphong_pre2025_districts.geojson"
+LANDMARKS = SHARED / "landmarks" / "haiphong_landmarks.csv"
+needs_shared = pytest.mark.skipif(
+    not REAL_DISTRICTS.is_file(),
+    reason=f"shared real data absent: {REAL_DISTRICTS} (read at run time, GPL-3.0)",
+)
+PRE, POST = date(2024, 5, 1), date(2025, 8, 1)
+
+
+@pytest.fixture(scope="module")
+def defaults() -> list[BoundarySet]:
+    return load_boundary_sets(DEFAULT_SETS_DIR)
+
+
+@pytest.fixture(scope="module")
+def pre(defaults) -> BoundarySet:
+    return boundary_set_for(PRE, defaults)
+
+
+@pytest.fixture(scope="module")
+def post(defaults) -> BoundarySet:
+    return boundary_set_for(POST, defaults)
+
+
+@pytest.fixture()
+def data_dir(tmp_path, monkeypatch) -> Path:
+    """A private IOC data dir so installs never touch the user's real one."""
+    monkeypatch.setenv("IOC_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def square(x0: float, y0: float, d: float = 0.01) -> list[list[list[float]]]:
+    return [[[x0, y0], [x0 + d, y0], [x0 + d, y0 + d], [x0, y0 + d], [x0, y0]]]
+
+
+def collection(*features: dict, crs: str | None = None) -> dict:
+    doc: dict = {"type": "FeatureCollection", "features": list(features)}
+    if crs is not None:
+        doc["crs"] = {"type": "name", "properties": {"name": crs}}
+    return doc
+
+
+def feature(props: dict, coords: list, kind: str = "Polygon") -> dict:
+    return {"type": "Feature", "properties": props, "geometry": {"type": kind, "coordinates": coords}}
+
+
+# --- the approximate default sets -------------------------------------------------------------
+
+
+def test_defaults_are_the_two_hierarchies(pre, post):
+    assert pre.id == "haiphong-pre2025-approx" and post.id == "haiphong-2025-approx"
+    assert (pre.effective_from, pre.effective_to) == (None, date(2025, 7, 1))
+    assert (post.effective_from, post.effective_to) == (date(2025, 7, 1), None)
+    assert pre.levels == ("city", "district", "commune") and post.levels == ("city", "commune")
+    assert pre.counts()["district"] == 15
+    assert post.counts() == {"city": 1, "commune": 114}
+    kinds = [u.kind for u in post.units("commune")]
+    assert (kinds.count("Phường"), kinds.count("Xã"), kinds.count("Đặc khu")) == (45, 67, 2)
+    names = {u.full_name for u in pre.units("district")}
+    assert {"Quận Hồng Bàng", "Huyện Thủy Nguyên", "Huyện Cát Hải", "Huyện Bạch Long Vĩ"} <= names
+    assert {"Đặc khu Cát Hải", "Đặc khu Bạch Long Vĩ"} <= {u.full_name for u in post.units("commune")}
+
+
+def test_every_default_feature_is_labelled_approximate(defaults):
+    for bs in defaults:
+        assert bs.approximate and "approximate" not in bs.licence.lower()
+        assert "dvhcvn" in bs.licence and "MIT" in bs.licence
+        for u in bs.features:
+            assert u.approximate and u.properties["approximate"] is True, u.code
+            assert "approximate" in u.properties["source"], u.code
+    assert "Copyright (c) 2025 dvhcvn" in (DEFAULT_SETS_DIR / "NOTICE").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("when", [PRE, POST])
+def test_default_leaves_tile_the_city_without_overlap(defaults, when):
+    bs = boundary_set_for(when, defaults)
+    leaves = [u.geometry for u in bs.leaves()]
+    union = shapely.union_all(leaves)
+    assert sum(g.area for g in leaves) == pytest.approx(union.area, rel=1e-6)  # no overlaps
+    city = bs.unit("31").geometry
+    assert union.symmetric_difference(city).area < 1e-6 * city.area  # no gaps
+    for u in bs.features:
+        assert u.geometry.is_valid and not u.geometry.is_empty, u.code
+
+
+def test_pre2025_communes_lie_in_their_district(pre):
+    for u in pre.units("commune"):
+        parent = pre.unit(u.parent_code)
+        assert parent.level == "district"
+        assert u.geometry.difference(parent.geometry).area < 1e-9, (u.code, u.parent_code)
+    # Bạch Long Vĩ had no commune level: it is its own leaf.
+    assert pre.unit("318") in pre.leaves()
+
+
+@pytest.mark.parametrize("district", build_default.DISTRICTS, ids=lambda d: d.code)
+def test_district_seat_falls_in_its_own_default_cell(pre, post, district):
+    lon, lat = district.lon, district.lat
+    if district.in_old_haiphong:
+        assert AdminAssigner(pre, "district").assign(lon, lat) == district.code
+    else:  # old Hải Dương: outside the pre-2025 city, inside the merged one
+        assert AdminAssigner(pre).assign(lon, lat) is None
+    assert AdminAssigner(post).assign(lon, lat) is not None
+
+
+@pytest.mark.skipif(
+    not (SHARED / "boundaries" / build_default.CSV_NAME).is_file(), reason="shared MIT table absent"
+)
+def test_old_wards_and_new_units_agree_with_the_merge_table(pre, post):
+    """A point's pre-2025 ward and its 2025 unit must be a (old ward → new unit) row of the table."""
+    atoms = build_default.read_atoms(SHARED / "boundaries")
+    pairs = {(a.old_code, a.new_code) for a in atoms}
+    old, new = AdminAssigner(pre, "commune"), AdminAssigner(post)
+    rng = np.random.default_rng(7)
+    minx, miny, maxx, maxy = pre.unit("31").geometry.bounds
+    lons, lats = rng.uniform(minx, maxx, 5000), rng.uniform(miny, maxy, 5000)
+    checked = 0
+    for o, n in zip(old.assign_many(lons, lats), new.assign_many(lons, lats), strict=True):
+        if o is not None:
+            assert n is not None and (o, n) in pairs, (o, n)
+            checked += 1
+    assert checked > 500
+
+
+@pytest.mark.skipif(
+    not (SHARED / "boundaries" / build_default.CSV_NAME).is_file(), reason="shared MIT table absent"
+)
+def test_default_files_are_reproducible_from_the_generator():
+    assert build_default.main(["--check", "--out", str(DEFAULT_SETS_DIR)]) == 0
+
+
+# --- selection by date -----------------------------------------------------------------------
+
+
+def test_boundary_set_for_picks_the_set_in_force(defaults):
+    assert boundary_set_for(date(2025, 6, 30), defaults).id == "haiphong-pre2025-approx"
+    assert boundary_set_for(date(2025, 7, 1), defaults).id == "haiphong-2025-approx"
+    assert boundary_set_for(date(1990, 1, 1), defaults).id == "haiphong-pre2025-approx"
+
+
+def test_newer_and_exact_sets_win(defaults):
+    pre = boundary_set_for(PRE, defaults)
+    exact_same_period = replace(pre, id="exact", approximate=False)
+    newer = replace(pre, id="newer", effective_from=date(2020, 1, 1), effective_to=None)
+    sets = [*defaults, exact_same_period, newer]
+    assert boundary_set_for(date(2019, 1, 1), sets).id == "exact"
+    assert boundary_set_for(date(2024, 1, 1), sets).id == "newer"
+    assert boundary_set_for(date(2026, 1, 1), sets).id == "haiphong-2025-approx"  # 2025-07-01 > 2020-01-01
+
+
+def test_no_set_in_force_names_the_date(defaults):
+    post = boundary_set_for(POST, defaults)
+    with pytest.raises(LookupError, match="2020-01-01"):
+        boundary_set_for(date(2020, 1, 1), [post])
+
+
+def test_effective_to_must_follow_effective_from(pre):
+    with pytest.raises(ValueError, match="effective_to 2020-01-01 is not after effective_from 2021-01-01"):
+        replace(pre, effective_from=date(2021, 1, 1), effective_to=date(2020, 1, 1))
+
+
+def test_loader_falls_back_to_defaults_and_prefers_installed(data_dir, pre):
+    assert {s.id for s in load_boundary_sets()} == {"haiphong-pre2025-approx", "haiphong-2025-approx"}
+    exact = replace(pre, id="exact-pre", approximate=False)
+    from geodata.boundaries import save_boundary_set
+
+    save_boundary_set(exact, installed_sets_dir() / "exact-pre.geojson")
+    sets = load_boundary_sets()
+    assert sets[0].id == "exact-pre" and boundary_set_for(PRE, sets).id == "exact-pre"
+    assert boundary_set_for(POST, sets).id == "haiphong-2025-approx"
+
+
+def test_stored_file_without_metadata_is_rejected(tmp_path):
+    path = tmp_path / "plain.geojson"
+    path.write_text(json.dumps(collection(feature({"code": "1", "name": "A"}, square(106.6, 20.8)))))
+    with pytest.raises(BoundaryValidationError, match="no 'boundary_set' metadata"):
+        load_boundary_set(path)
+
+
+# --- validation ------------------------------------------------------------------------------
+
+GOOD = feature({"code": "901", "name": "Thử Nghiệm"}, square(106.60, 20.80))
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (
+            feature(
+                {"level2_id": "902", "name": "Nơ Bướm"},
+                [[[106.6, 20.8], [106.7, 20.9], [106.7, 20.8], [106.6, 20.9], [106.6, 20.8]]],
+            ),
+            r"feature #1 \(code='902', name='Nơ Bướm'\): invalid geometry: Self-intersection",
+        ),
+        (feature({"level2_id": "903"}, square(106.7, 20.8)), r"feature #1 \(code='903'\): missing name"),
+        (feature({"name": "Không Mã"}, square(106.7, 20.8)), r"feature #1 \(name='Không Mã'\): missing code"),
+        (
+            feature({"code": "904", "name": "Mét"}, square(11874000.0, 2377000.0, 1000.0)),
+            r"feature #1 \(code='904', name='Mét'\): polygon 0 ring 0: position 0 \(1.1874e\+07, 2.377e\+06\) is not lon/lat.*EPSG:3857",
+        ),
+        (
+            feature(
+                {"code": "905", "name": "Hở"}, [[[106.6, 20.8], [106.7, 20.8], [106.7, 20.9], [106.6, 20.9]]]
+            ),
+            r"feature #1 \(code='905', name='Hở'\): polygon 0 ring 0: ring is not closed",
+        ),
+        (
+            feature({"code": "906", "name": "Điểm"}, [106.6, 20.8], kind="Point"),
+            r"feature #1 \(code='906', name='Điểm'\): geometry must be Polygon or MultiPolygon, got 'Point'",
+        ),
+        (
+            feature({"code": "901", "name": "Trùng"}, square(106.7, 20.8)),
+            r"feature #1 .*code '901' already used by feature #0",
+        ),
+    ],
+    ids=[
+        "invalid-ring",
+        "missing-name",
+        "missing-code",
+        "metres-undeclared",
+        "unclosed-ring",
+        "point",
+        "duplicate-code",
+    ],
+)
+def test_bad_feature_is_named(bad, message):
+    with pytest.raises(BoundaryValidationError, match=message):
+        validate_features(collection(GOOD, bad), source="bad.geojson")
+
+
+@pytest.mark.parametrize("crs", ["EPSG:3857", "urn:ogc:def:crs:EPSG::32648"])
+def test_projected_crs_is_rejected_by_name(crs):
+    with pytest.raises(BoundaryValidationError, match=rf"bad.geojson: CRS '{crs}' is not EPSG:4326"):
+        validate_features(collection(GOOD, crs=crs), source="bad.geojson")
+
+
+@pytest.mark.parametrize(
+    "crs", [None, "EPSG:4326", "urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:EPSG::4326"]
+)
+def test_wgs84_crs_spellings_are_accepted(crs):
+    (unit,) = validate_features(collection(GOOD, crs=crs), source="ok.geojson")
+    assert (unit.code, unit.name, unit.level) == ("901", "Thử Nghiệm", "district")
+
+
+# --- import and CLI ----------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def cli() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+
+    @app.callback()
+    def _root() -> None:  # keeps `geodata` a sub-command, as in the real `ioc` app
+        pass
+
+    return app
+
+
+@needs_shared
+def test_import_real_districts_and_assign_landmarks(data_dir, cli):
+    result = CliRunner().invoke(
+        cli,
+        [
+            "geodata",
+            "import",
+            str(REAL_DISTRICTS),
+            "--effective-from",
+            "2019-10-18",
+            "--set-id",
+            "hp-real",
+            "--licence",
+            "GPL-3.0",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "installed 'hp-real' (15 district)" in result.output
+    installed = installed_sets_dir() / "hp-real.geojson"
+    bs = load_boundary_set(installed)
+    assert bs.effective_from == date(2019, 10, 18) and bs.licence == "GPL-3.0" and not bs.approximate
+    assert (
+        bs.unit("303").name == "Hồng Bàng"
+        and bs.unit("303").kind == "Quận"
+        and bs.unit("303").parent_code == "31"
+    )
+    assert boundary_set_for(PRE, load_boundary_sets()).id == "hp-real"
+    assigner = AdminAssigner(bs)
+    with LANDMARKS.open(encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if not r["district_pre2025_check"].startswith("outside")]
+    assert rows
+    for r in rows:
+        code = assigner.assign(float(r["lon"]), float(r["lat"]))
+        assert code is not None and assigner.unit(code).full_name == r["district_pre2025_check"], r["id"]
+    listing = CliRunner().invoke(cli, ["geodata", "list"])
+    assert listing.exit_code == 0
+    line = next(ln for ln in listing.output.splitlines() if "hp-real" in ln)
+    assert "[2019-10-18, …)" in line and "15 district" in line and "installed" in line
+
+
+def test_cli_import_bad_file_names_the_feature(data_dir, cli, tmp_path):
+    bad = tmp_path / "bad.geojson"
+    doc = collection(GOOD, feature({"code": "907"}, square(106.7, 20.8)))
+    bad.write_text(json.dumps(doc), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["geodata", "import", str(bad)])
+    assert result.exit_code == 1
+    assert "feature #1 (code='907'): missing name" in result.output
+    assert not installed_sets_dir().exists() or not any(installed_sets_dir().iterdir())
+
+
+def test_cli_import_refuses_to_overwrite_and_bad_dates(data_dir, cli, tmp_path):
+    good = tmp_path / "wards.geojson"
+    good.write_text(json.dumps(collection(GOOD)), encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["geodata", "import", str(good), "--level", "commune"]).exit_code == 0
+    again = runner.invoke(cli, ["geodata", "import", str(good)])
+    assert again.exit_code == 1 and "already installed" in again.output
+    assert runner.invoke(cli, ["geodata", "import", str(good), "--replace"]).exit_code == 0
+    bad_date = runner.invoke(
+        cli, ["geodata", "import", str(good), "--replace", "--effective-from", "1/7/2025"]
+    )
+    assert bad_date.exit_code == 2 and "'1/7/2025' is not a date" in bad_date.output
+
+
+def test_install_keeps_level_and_period(data_dir, tmp_path):
+    path = tmp_path / "x.geojson"
+    path.write_text(json.dumps(collection(GOOD)), encoding="utf-8")
+    bs = install_boundary_file(
+        path, effective_from=date(2025, 7, 1), effective_to=date(2026, 1, 1), level="commune"
+    )
+    assert (bs.id, bs.levels, bs.effective_from, bs.effective_to) == (
+        "x",
+        ("commune",),
+        date(2025, 7, 1),
+        date(2026, 1, 1),
+    )
+    with pytest.raises(ValueError, match="set id 'bad id!'"):
+        install_boundary_file(path, set_id="bad id!")
+
+
+# --- assignment --------------------------------------------------------------------------------
+
+
+def test_assign_known_points(pre, post):
+    district = AdminAssigner(pre, "district")
+    assert district.assign(107.048, 20.727) == "317"  # Cát Bà town, on the island
+    assert district.assign(107.725, 20.135) == "318"  # Bạch Long Vĩ
+    assert district.assign(106.90, 20.50) is None  # Gulf of Tonkin
+    assert district.assign(math.nan, 20.8) is None
+    assert district.name("303") == "Hồng Bàng" and district.unit("303").full_name == "Quận Hồng Bàng"
+    leaves = AdminAssigner(pre)
+    assert leaves.assign(107.725, 20.135) == "318"  # a district without communes is its own leaf
+    code = leaves.assign(106.680, 20.862)
+    assert leaves.unit(code).level == "commune" and [a.code for a in pre.ancestors(code)] == ["303", "31"]
+    assert (
+        AdminAssigner(post).unit(AdminAssigner(post).assign(107.725, 20.135)).full_name
+        == "Đặc khu Bạch Long Vĩ"
+    )
+
+
+@pytest.mark.parametrize("when", [PRE, POST])
+def test_assign_many_matches_assign(defaults, when):
+    assigner = AdminAssigner(boundary_set_for(when, defaults))
+    rng = np.random.default_rng(3)
+    lons, lats = rng.uniform(106.0, 107.8, 3000), rng.uniform(20.1, 21.3, 3000)
+    lons[:5], lats[:5] = np.nan, 20.8
+    many = assigner.assign_many(lons, lats)
+    assert many == [assigner.assign(x, y) for x, y in zip(lons, lats, strict=True)]
+    assert many[:5] == [None] * 5
+    assert 0 < sum(c is not None for c in many) < len(many)
+    assert assigner.names(many[5:8]) == [None if c is None else assigner.name(c) for c in many[5:8]]
+
+
+def test_point_on_a_shared_border_goes_to_the_first_unit():
+    units = validate_features(
+        collection(
+            feature({"code": "B", "name": "Bên phải"}, square(106.61, 20.8)),
+            feature({"code": "A", "name": "Bên trái"}, square(106.60, 20.8)),
+        ),
+        source="t",
+    )
+    bs = BoundarySet("t", None, None, ("district",), "test", "none", tuple(units))
+    assigner = AdminAssigner(bs)
+    assert assigner.assign(106.61, 20.805) == "B"
+    assert assigner.assign_many([106.61, 106.605, 106.615], [20.805] * 3) == ["B", "A", "B"]
+
+
+def test_assign_many_rejects_mismatched_input(pre):
+    assigner = AdminAssigner(pre)
+    with pytest.raises(ValueError, match=r"shapes \(2,\) and \(3,\)"):
+        assigner.assign_many([106.6, 106.7], [20.8, 20.8, 20.8])
+    assert assigner.assign_many([], []) == []
+    with pytest.raises(ValueError, match="unknown level 'ward'"):
+        AdminAssigner(pre, "ward")
+
+
+# --- GeoJSON for the map -----------------------------------------------------------------------
+
+
+def test_to_geojson_simplifies_and_rounds(pre):
+    doc = to_geojson(pre, "district", tolerance=0.002)
+    assert len(doc["features"]) == 15
+    json.dumps(doc)  # plain lists and strings only
+    full = {u.code: u.geometry for u in pre.units("district")}
+    for f in doc["features"]:
+        p = f["properties"]
+        assert p["level"] == "district" and p["approximate"] is True and p["name"]
+        coords = np.array([c for ring in _rings(f["geometry"]) for c in ring])
+        assert np.allclose(coords * 1e5, np.round(coords * 1e5), atol=1e-6)
+        shown = shapely.geometry.shape(f["geometry"])
+        assert shapely.get_num_coordinates(shown) <= shapely.get_num_coordinates(full[p["code"]])
+        assert shown.symmetric_difference(full[p["code"]]).area < 0.05 * full[p["code"]].area
+    with pytest.raises(ValueError, match="unknown level 'ward'"):
+        to_geojson(pre, "ward")
+
+
+def _rings(geometry: dict) -> list:
+    polys = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    return [ring for poly in polys for ring in poly]
+
+
+def test_to_geojson_does_not_mutate_the_set(pre):
+    before = copy.deepcopy([u.geometry.wkb for u in pre.units("commune")])
+    to_geojson(pre, "commune")
+    assert [u.geometry.wkb for u in pre.units("commune")] == before
