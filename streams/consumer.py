@@ -199,7 +199,7 @@ class SinkConsumer:
                     continue
                 unit = self.unit_of(result) if self.unit_of else self.site_units.get(result.source_id)
                 self.sink.add(result, topic=m.topic, partition=m.partition, offset=m.offset,
-                              late=result.event_time < now - late_after, admin_unit=unit)
+                              late=result.event_time < now - late_after, admin_unit=unit, raw=m.value)
 
     def flush_once(self) -> FlushResult:
         result = self.sink.flush()

@@ -39,6 +39,8 @@ class DeadLetter:
 @dataclass
 class Batch:
     rows: list[tuple[Any, ...]] = field(default_factory=list)
+    # topic, partition, offset, key, original bytes (kept to dead-letter a row the database refuses)
+    coords: list[tuple[str, int, int, bytes | None, bytes]] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
     next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
 
@@ -67,8 +69,12 @@ class TimescaleSink:
         self._stage = f"stage_{self.spec.table}"
 
     # -- buffering ---------------------------------------------------------------------------
-    def add(self, event: Event, *, topic: str, partition: int, offset: int, late: bool, admin_unit: str | None) -> None:
+    def add(
+        self, event: Event, *, topic: str, partition: int, offset: int, late: bool, admin_unit: str | None,
+        raw: bytes | None = None,
+    ) -> None:
         self.batch.rows.append(self.spec.row(event, late=late, admin_unit=admin_unit))
+        self.batch.coords.append((topic, partition, offset, event.key(), raw if raw is not None else event.to_json()))
         self.batch.next_offsets[(topic, partition)] = offset + 1
 
     def add_rejected(self, dl: DeadLetter) -> None:
@@ -105,19 +111,19 @@ class TimescaleSink:
     def flush_isolating(self) -> FlushResult:
         """Flush after a data error: rows the database refuses one by one go to the dead letters."""
         batch = self.batch
-        good: list[tuple[Any, ...]] = []
-        moved: list[DeadLetter] = []
-        for row in batch.rows:
+        good = Batch(dead=list(batch.dead), next_offsets=batch.next_offsets)
+        for row, (topic, partition, offset, key, raw) in zip(batch.rows, batch.coords, strict=True):
             try:
-                with self.conn.transaction(), self.conn.transaction():  # outer tx + savepoint
+                with self.conn.transaction():
                     self._insert_values([row], returning=False)
                     raise _Rollback  # only probing; the real write happens below in one transaction
             except _Rollback:
-                good.append(row)
-            except psycopg.DataError as exc:
-                moved.append(DeadLetter("(database)", -1, -1, str(row[1]).encode(), repr(row).encode(),
-                                        Rejected(Reason.DB_REJECTED, f"database refused the row: {exc}")))
-        self.batch = Batch(rows=good, dead=batch.dead + moved, next_offsets=batch.next_offsets)
+                good.rows.append(row)
+                good.coords.append((topic, partition, offset, key, raw))
+            except (psycopg.DataError, psycopg.IntegrityError) as exc:
+                reason = Rejected(Reason.DB_REJECTED, f"database refused the row: {str(exc).splitlines()[0]}")
+                good.dead.append(DeadLetter(topic, partition, offset, key, raw, reason))
+        self.batch = good
         return self.flush()
 
     def _insert_rows(self, rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
