@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Teencode and common abbreviations, keyed by the accent-folded token.
 TEENCODE: dict[str, str] = {
@@ -63,6 +64,8 @@ TEENCODE: dict[str, str] = {
 }
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_RUN = re.compile(r"(\w)\1\1", re.UNICODE)
+_MARKS = re.compile("[\u0300-\u036f]")  # combining diacritics (all Vietnamese tone and vowel marks)
 # Old-style tone placement at the end of a syllable: "hoà" -> "hòa", "thuý" -> "thúy".
 _TONES = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook above, dot below
 _OLD_TONE = re.compile(rf"([oO])([aAeE])([{_TONES}])(?!\w)|([uU])([yY])([{_TONES}])(?!\w)")
@@ -94,6 +97,8 @@ def normalize(text: str) -> str:
 
 def _squeeze(text: str) -> str:
     """Collapse a letter stretched 3+ times, accented or not ("quáaaa" -> "quá"); "xoong" stays."""
+    if not _RUN.search(fold(text)):
+        return text  # the common case, without the per-character loop
     out: list[str] = []
     i = 0
     while i < len(text):
@@ -109,7 +114,7 @@ def _squeeze(text: str) -> str:
 def fold(text: str) -> str:
     """Strip diacritics (``đ`` → ``d``): the spelling of a report typed without accents."""
     decomposed = unicodedata.normalize("NFD", nfc(text).replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", _MARKS.sub("", decomposed))
 
 
 def _respell(token: str) -> str:
@@ -138,8 +143,9 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=32_768)
 def word_view(text: str) -> str:
-    """The accented view for word n-grams."""
+    """The accented view for word n-grams (cached: both feature views start from it)."""
     return " ".join(tokens(text))
 
 
