@@ -10,13 +10,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike
+from shapely.geometry import Point
 from shapely.strtree import STRtree
 
-from geodata.boundaries import AdminUnit, BoundarySet
+from geodata.boundaries import AdminUnit, BoundarySet, boundary_set_for, load_boundary_sets
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class AdminAssigner:
@@ -34,18 +39,25 @@ class AdminAssigner:
         )
         if not self.units:
             raise ValueError(f"boundary set {boundary_set.id!r} has no units at level {level!r}")
-        geoms = np.array([u.geometry for u in self.units], dtype=object)
-        shapely.prepare(geoms)  # prepared polygons make the per-candidate point test cheap
-        self._tree = STRtree(geoms)
+        # Index polygon parts, not whole units: a MultiPolygon with islands has a huge box.
+        parts, owner = shapely.get_parts([u.geometry for u in self.units], return_index=True)
+        shapely.prepare(parts)  # the exact test below then runs on prepared (edge-indexed) polygons
+        self._parts, self._owner = parts, owner
+        self._tree = STRtree(parts)
         self._codes = np.array([u.code for u in self.units], dtype=object)
 
     def assign(self, lon: float, lat: float) -> str | None:
         """Code of the unit containing the point, or None (outside, or NaN coordinates)."""
-        hits = self._tree.query(shapely.points(lon, lat), predicate="intersects")
-        return str(self._codes[hits.min()]) if hits.size else None
+        candidates = self._tree.query(Point(lon, lat))  # Point(): ~3x cheaper than shapely.points for one
+        if candidates.size:
+            hits = candidates[shapely.intersects_xy(self._parts[candidates], lon, lat)]
+            if hits.size:
+                return str(self._codes[self._owner[hits].min()])
+        return None
 
     def assign_many(self, lons: ArrayLike, lats: ArrayLike) -> list[str | None]:
-        """Vectorised :meth:`assign` for equal-length arrays (one STRtree query for all points)."""
+        """Vectorised :meth:`assign` for equal-length arrays: one STRtree box query for all points,
+        then one vectorised exact test of the candidate (point, polygon) pairs."""
         x = np.asarray(lons, dtype=float)
         y = np.asarray(lats, dtype=float)
         if x.shape != y.shape or x.ndim != 1:
@@ -55,7 +67,9 @@ class AdminAssigner:
         out = np.full(x.shape[0], None, dtype=object)
         if x.size == 0:
             return []
-        point_idx, unit_idx = self._tree.query(shapely.points(x, y), predicate="intersects")
+        point_idx, part_idx = self._tree.query(shapely.points(x, y))
+        hit = shapely.intersects_xy(self._parts[part_idx], x[point_idx], y[point_idx])
+        point_idx, unit_idx = point_idx[hit], self._owner[part_idx[hit]]
         if point_idx.size:
             # Several hits only on shared borders: keep the lowest unit index per point.
             order = np.lexsort((unit_idx, point_idx))
@@ -75,3 +89,51 @@ class AdminAssigner:
     def names(self, codes: Sequence[str | None]) -> list[str | None]:
         """Names for a list of codes as returned by :meth:`assign_many` (None stays None)."""
         return [None if c is None else self.name(c) for c in codes]
+
+
+class DatedAdminAssigner:
+    """Assigns points by event time: each point goes to the boundary set in force on its local
+    date (Asia/Ho_Chi_Minh, where the reforms take effect at midnight). One index per set, built
+    on first use. Codes are only unique within a set: store ``set_id`` next to the code."""
+
+    def __init__(self, sets: Sequence[BoundarySet] | None = None, level: str | None = None) -> None:
+        self.sets = tuple(load_boundary_sets() if sets is None else sets)
+        self.level = level
+        self._assigners: dict[str, AdminAssigner] = {}
+
+    def for_date(self, on: date | datetime) -> AdminAssigner:
+        """The assigner for the set in force on a date (an aware datetime counts by its local date)."""
+        bs = boundary_set_for(local_date(on), self.sets)
+        if bs.id not in self._assigners:
+            self._assigners[bs.id] = AdminAssigner(bs, self.level)
+        return self._assigners[bs.id]
+
+    def assign_many(
+        self, lons: ArrayLike, lats: ArrayLike, times: Sequence[date | datetime]
+    ) -> list[tuple[str, str | None]]:
+        """``(set_id, code or None)`` per point; one vectorised query per set involved."""
+        x, y = np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)
+        if not (x.shape == y.shape == (len(times),)):
+            raise ValueError(
+                f"lons, lats and times must have equal length, got {x.shape}, {y.shape}, {len(times)}"
+            )
+        out: list[tuple[str, str | None]] = [("", None)] * len(times)
+        dates = [local_date(t) for t in times]
+        set_on = {d: self.for_date(d).boundary_set.id for d in set(dates)}  # a batch spans few dates
+        by_set: dict[str, list[int]] = {}
+        for i, d in enumerate(dates):
+            by_set.setdefault(set_on[d], []).append(i)
+        for set_id, idx in by_set.items():
+            ix = np.asarray(idx)
+            for i, code in zip(idx, self._assigners[set_id].assign_many(x[ix], y[ix]), strict=True):
+                out[i] = (set_id, code)
+        return out
+
+
+def local_date(t: date | datetime) -> date:
+    """Calendar date in Hải Phòng; naive datetimes are refused (their zone is unknown)."""
+    if not isinstance(t, datetime):
+        return t
+    if t.tzinfo is None:
+        raise ValueError(f"naive datetime {t.isoformat()}: give a timezone-aware event time")
+    return t.astimezone(LOCAL_TZ).date()

@@ -7,7 +7,7 @@ import csv
 import json
 import math
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,7 @@ import typer
 from typer.testing import CliRunner
 
 from geodata import build_default
-from geodata.admin import AdminAssigner
+from geodata.admin import AdminAssigner, DatedAdminAssigner
 from geodata.boundaries import (
     DEFAULT_SETS_DIR,
     BoundarySet,
@@ -456,3 +456,23 @@ def test_to_geojson_does_not_mutate_the_set(pre):
     before = copy.deepcopy([u.geometry.wkb for u in pre.units("commune")])
     to_geojson(pre, "commune")
     assert [u.geometry.wkb for u in pre.units("commune")] == before
+
+
+def test_dated_assigner_uses_the_set_in_force_on_the_local_date(defaults):
+    dated = DatedAdminAssigner(defaults)
+    # 2025-06-30 17:30 UTC is already 2025-07-01 00:30 in Hải Phòng: the new set applies.
+    before, after = datetime(2025, 6, 30, 16, 30, tzinfo=UTC), datetime(2025, 6, 30, 17, 30, tzinfo=UTC)
+    hd = (106.330, 20.940)  # old Hải Dương: outside the city before the merger, inside after
+    got = dated.assign_many(
+        [hd[0], hd[0], 107.725], [hd[1], hd[1], 20.135], [before, after, date(2024, 1, 1)]
+    )
+    assert got[0] == ("haiphong-pre2025-approx", None)
+    assert got[1][0] == "haiphong-2025-approx" and got[1][1] is not None
+    assert got[2] == ("haiphong-pre2025-approx", "318")
+    assert dated.for_date(after) is dated.for_date(date(2026, 1, 1))  # one index per set
+    with pytest.raises(ValueError, match="naive datetime 2025-07-01T00:00:00"):
+        dated.for_date(datetime(2025, 7, 1))
+    assert (
+        dated.for_date(datetime(2025, 7, 1, tzinfo=timezone(timedelta(hours=7)))).boundary_set.id
+        == "haiphong-2025-approx"
+    )
