@@ -20,9 +20,10 @@ from shapely.validation import explain_validity
 from geodata.boundaries import AdminUnit
 
 # Property aliases, most specific first (dvhcvn uses level2_id/level3_id; Vietnamese files ma/ten).
-CODE_KEYS = ("code", "level3_id", "level2_id", "ma", "ma_dvhc", "id")
+# dvhcvn files carry their own id as the deepest levelN_id and their parents' ids above it.
+CODE_KEYS = ("code", "level3_id", "level2_id", "level1_id_2025", "level1_id", "ma", "ma_dvhc", "id")
 NAME_KEYS = ("name", "full_name", "ten", "ten_dvhc", "name_vi")
-PARENT_KEYS = ("parent_code", "parent", "province_id_pre2025", "level1_id", "ma_tinh")
+PARENT_KEYS = ("parent_code", "parent", "level2_id", "province_id_pre2025", "level1_id", "ma_tinh")
 KIND_KEYS = ("kind", "type", "loai")
 POLYGONAL = ("Polygon", "MultiPolygon")
 _CRS84 = pyproj.CRS("OGC:CRS84")
@@ -102,7 +103,8 @@ def _unit(i: int, feat: Any, *, source: str, default_level: str | None) -> Admin
     level = props.get("level") or default_level
     if not level:
         raise BoundaryValidationError(f"{label}: missing 'level' property")
-    parent = _first(props, PARENT_KEYS)
+    code_key = next(k for k in CODE_KEYS if _first(props, (k,)) is not None)
+    parent = _first(props, [k for k in PARENT_KEYS if k != code_key])
     return AdminUnit(
         code=code,
         name=name,

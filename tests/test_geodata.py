@@ -476,3 +476,18 @@ def test_dated_assigner_uses_the_set_in_force_on_the_local_date(defaults):
         dated.for_date(datetime(2025, 7, 1, tzinfo=timezone(timedelta(hours=7)))).boundary_set.id
         == "haiphong-2025-approx"
     )
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        ({"level3_id": "11311", "level2_id": "303", "name": "Minh Khai"}, ("11311", "303")),
+        ({"level2_id": "303", "level1_id": "31", "name": "Hồng Bàng"}, ("303", "31")),
+        ({"level2_id": "303", "province_id_pre2025": "31", "name": "Hồng Bàng"}, ("303", "31")),
+        ({"level1_id": "31", "name": "Thành phố Hải Phòng"}, ("31", None)),
+        ({"code": "x1", "parent_code": "p", "level2_id": "303", "name": "X"}, ("x1", "p")),
+    ],
+)
+def test_dvhcvn_style_ids_give_code_and_parent(props, expected):
+    (unit,) = validate_features(collection(feature(props, square(106.6, 20.8))), source="t")
+    assert (unit.code, unit.parent_code) == expected
