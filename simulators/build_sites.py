@@ -367,23 +367,37 @@ AIR_STATIONS: tuple[tuple[str, str, float, float, str, str, float], ...] = (
 )
 
 # Feedback intake channels (the feedback event's source_id) with the event's ``channel`` literal.
-CHANNELS: tuple[dict[str, str], ...] = (
+CHANNELS: tuple[dict[str, str | float], ...] = (
     {
         "source_id": "hps-app",
         "channel": "app",
         "name": "Ứng dụng Hải Phòng Smart",
         "name_en": "Hải Phòng Smart app",
+        "share": 0.55,
     },
-    {"source_id": "hotline-1022", "channel": "hotline", "name": "Tổng đài 1022", "name_en": "1022 hotline"},
-    {"source_id": "web-portal", "channel": "web", "name": "Cổng thông tin phản ánh", "name_en": "Web portal"},
+    {
+        "source_id": "hotline-1022",
+        "channel": "hotline",
+        "name": "Tổng đài 1022",
+        "name_en": "1022 hotline",
+        "share": 0.15,
+    },
+    {
+        "source_id": "web-portal",
+        "channel": "web",
+        "name": "Cổng thông tin phản ánh",
+        "name_en": "Web portal",
+        "share": 0.07,
+    },
     {
         "source_id": "zalo-oa",
         "channel": "zalo",
         "name": "Zalo OA Hải Phòng",
         "name_en": "Zalo official account",
+        "share": 0.2,
     },
-    {"source_id": "email", "channel": "email", "name": "Hộp thư điện tử", "name_en": "E-mail"},
-)
+    {"source_id": "email", "channel": "email", "name": "Hộp thư điện tử", "name_en": "E-mail", "share": 0.03},
+)  # share: the channel's share of new reports (drives the simulator)
 
 
 def _compass(lat1: float, lon1: float, lat2: float, lon2: float) -> str:

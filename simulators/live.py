@@ -1,0 +1,110 @@
+"""The city running live from now on, for ``ioc up``: a time-lapse that stays on the wall clock.
+
+At ``speed`` S the city's own clock runs S times faster than the wall clock (rush hour comes
+round every 24/S hours), but each event is stamped with the wall-clock instant it is sent at, so
+the consumers never see future timestamps and the dashboard shows "now". The scenario repeats,
+each day with the next seed. The ground truth is written with the same wall-clock stamps.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ioc.events import Event
+from ioc.settings import Settings
+from simulators.city import City
+from simulators.publish import KafkaSender, PublishStats, Sender, publish
+from simulators.scenario import GroundTruth, Incident, load_scenario
+from simulators.wire import Message
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SCENARIO = "normal_day"
+DEFAULT_SEED = 7
+
+
+def compress(t: datetime, origin: datetime, speed: float) -> datetime:
+    """City time → wall-clock stamp: ``origin + (t − origin) / speed``."""
+    return origin + (t - origin) / speed
+
+
+def _stamped(events: Iterator[Event], origin: datetime, speed: float) -> Iterator[Message]:
+    for e in events:
+        stamp = compress(e.event_time, origin, speed)
+        yield Message(stamp, e.kind, e.key(), e.model_copy(update={"event_time": stamp}).to_json())
+
+
+def _truth_on_wall_clock(truth: GroundTruth, origin: datetime, speed: float) -> GroundTruth:
+    def move(i: Incident) -> Incident:
+        return i.model_copy(
+            update={k: compress(getattr(i, k), origin, speed) for k in ("start", "peak", "end")}
+        )
+
+    return truth.model_copy(update={"incidents": tuple(move(i) for i in truth.incidents)})
+
+
+def run_live(
+    settings: Settings,
+    scenario: str = DEFAULT_SCENARIO,
+    speed: float = 10.0,
+    stop: threading.Event | None = None,
+    *,
+    seed: int = DEFAULT_SEED,
+    send: Sender | None = None,
+    truth_path: Path | None = None,
+    progress: bool = False,
+) -> PublishStats:
+    """Publish the city continuously from now until ``stop`` is set; returns what was sent.
+
+    ``send`` defaults to a Kafka producer on ``settings.kafka_bootstrap``; topics get
+    ``settings.topic_prefix``. The ground truth of each simulated day is (re)written to
+    ``truth_path`` (default ``<data_dir>/simulator/live_truth.json``).
+    """
+    if speed <= 0:
+        raise ValueError(f"speed must be positive, got {speed}")
+    stop = stop or threading.Event()
+    sc = load_scenario(scenario)
+    sender: Sender
+    closer = None
+    if send is None:
+        if not settings.kafka_bootstrap:
+            raise RuntimeError("no Kafka bootstrap configured: set IOC_KAFKA_BOOTSTRAP or start `ioc up`")
+        kafka = KafkaSender(settings.kafka_bootstrap)
+        sender, closer = kafka, kafka.close
+    else:
+        sender = send
+    truth_path = truth_path or settings.data_dir / "simulator" / "live_truth.json"
+    origin = datetime.now(UTC).replace(microsecond=0)
+    total = PublishStats()
+    day = 0
+    try:
+        while not stop.is_set():
+            start = origin + sc.duration * day
+            city = City(sc, seed + day, start=start)
+            end = start + sc.duration
+            truth_path.parent.mkdir(parents=True, exist_ok=True)
+            truth_path.write_text(
+                _truth_on_wall_clock(city.truth(end), origin, speed).to_json(), encoding="utf-8"
+            )
+            log.info("live city: scenario %s, day %d, seed %d, speed %.0fx", sc.name, day, seed + day, speed)
+            # One pacer per day is fine: every stamp is computed from the fixed origin, not the pacer.
+            stats = publish(
+                _stamped(city.events(end), origin, speed),
+                sender,
+                prefix=settings.topic_prefix,
+                speed=1.0,
+                stop=stop,
+                progress=progress,
+            )
+            total.sent.update(stats.sent)
+            total.wall_seconds += stats.wall_seconds
+            day += 1
+    finally:
+        if closer is not None:
+            closer()
+    log.info("live city stopped after %d messages", sum(total.sent.values()))
+    return total
