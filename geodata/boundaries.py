@@ -285,9 +285,14 @@ def save_boundary_set(boundary_set: BoundarySet, path: Path, *, decimals: int = 
     """Write a set in the stored format (UTF-8, Vietnamese kept readable)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = boundary_set_to_geojson(boundary_set, decimals=decimals)
-    path.write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+    path.write_text(dumps_boundary_set(boundary_set, decimals=decimals), encoding="utf-8")
     return path
+
+
+def dumps_boundary_set(boundary_set: BoundarySet, *, decimals: int = 6) -> str:
+    """The exact text :func:`save_boundary_set` writes (compact JSON, one trailing newline)."""
+    doc = boundary_set_to_geojson(boundary_set, decimals=decimals)
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def to_geojson(

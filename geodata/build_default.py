@@ -35,7 +35,7 @@ import shapely
 from shapely.geometry import MultiPoint, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from geodata.boundaries import DEFAULT_SETS_DIR, AdminUnit, BoundarySet, save_boundary_set
+from geodata.boundaries import DEFAULT_SETS_DIR, AdminUnit, BoundarySet, dumps_boundary_set, save_boundary_set
 from ioc.settings import Settings
 
 REFORM_DATE = date(2025, 7, 1)
@@ -402,10 +402,8 @@ def main(argv: list[str] | None = None) -> int:
     for bs in (pre, post):
         target = args.out / f"{bs.id}.geojson"
         if args.check:
-            fresh = save_boundary_set(bs, args.out / f".{bs.id}.check", decimals=DECIMALS)
-            same = target.is_file() and fresh.read_bytes() == target.read_bytes()
-            fresh.unlink()
-            if not same:
+            fresh = dumps_boundary_set(bs, decimals=DECIMALS).encode("utf-8")
+            if not target.is_file() or target.read_bytes() != fresh:
                 stale.append(str(target))
         else:
             save_boundary_set(bs, target, decimals=DECIMALS)
