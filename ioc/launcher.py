@@ -143,10 +143,10 @@ class Stack:
 
 
 def _unit_assigner():  # type: ignore[no-untyped-def]
-    """Admin-unit lookup for site positions, when the boundary module is available."""
-    try:
-        from geodata.admin import default_assigner
-    except ImportError:
-        return None
-    assigner = default_assigner()
-    return assigner.assign
+    """Admin-unit lookup for site positions in the boundary set in force today."""
+    from datetime import date
+
+    from geodata.admin import AdminAssigner
+    from geodata.boundaries import boundary_set_for
+
+    return AdminAssigner(boundary_set_for(date.today())).assign

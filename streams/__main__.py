@@ -47,12 +47,10 @@ def _feedback_units(kind: SourceKind):  # type: ignore[no-untyped-def]
     """Citizen reports carry their own position: assign the admin unit with the spatial index."""
     if kind is not SourceKind.FEEDBACK:
         return None
-    try:
-        from geodata.admin import default_assigner
-    except ImportError:
-        return None
-    assigner = default_assigner()
-    return lambda e: assigner.assign(e.lon, e.lat)
+    from geodata.admin import DatedAdminAssigner
+
+    assigner = DatedAdminAssigner()  # the boundary set in force on each report's local date
+    return lambda e: assigner.for_date(e.event_time).assign(e.lon, e.lat)
 
 
 if __name__ == "__main__":
