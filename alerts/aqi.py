@@ -331,11 +331,10 @@ def sub_index(
             raise ValueError(f"VN_AQI has no {averaging.value} table for {pollutant.value}")
         segments = VN_SEGMENTS[key]
     else:
-        segments = (
-            US_PM25[epa_pm25] if pollutant is Pollutant.PM25 else US_SEGMENTS.get((pollutant, averaging), ())
-        )
-        if pollutant is Pollutant.PM25 and averaging is not Averaging.H24:
-            segments = ()
+        if pollutant is Pollutant.PM25:
+            segments = US_PM25[epa_pm25] if averaging is Averaging.H24 else ()
+        else:
+            segments = US_SEGMENTS.get((pollutant, averaging), ())
         if not segments:
             raise ValueError(f"the US EPA AQI has no {averaging.value} table for {pollutant.value}")
         c = truncate(c, US_TRUNCATION_DECIMALS[pollutant])

@@ -17,7 +17,7 @@ from typing import Any, LiteralString
 import psycopg
 from psycopg.rows import dict_row
 
-from alerts.model import Agency, AgencyMap, Alert, AlertUpdate, TimelineEntry, apply_update
+from alerts.model import Agency, AgencyMap, Alert, AlertUpdate, EscalationPolicy, TimelineEntry, apply_update
 
 _COLUMNS: LiteralString = (
     "alert_id, alert_key, rule_id, alert_class, severity, state, active, title_vi, title_en, detail_vi, detail_en,"
@@ -50,6 +50,7 @@ SELECT_OPEN: LiteralString = (
     " AND (%s::timestamptz IS NULL OR silenced_until IS NULL OR silenced_until <= %s::timestamptz)"
     " ORDER BY updated_at DESC LIMIT %s"
 )
+SELECT_NEW_IDS: LiteralString = "SELECT alert_id FROM alerts WHERE state = 'new' AND escalation_level < %s"
 SELECT_EVENTS: LiteralString = (
     "SELECT alert_id, at, actor, action, state, comment, severity, value FROM alert_events"
     " WHERE alert_id = ANY(%s) ORDER BY alert_id, seq"
@@ -109,11 +110,9 @@ def transition(conn: psycopg.Connection, alert_id: uuid.UUID, change: Callable[[
     The model's ``InvalidTransition``/``ValueError`` propagate and nothing is written.
     """
     with conn.transaction():
-        with conn.cursor(row_factory=dict_row) as cur:
-            row = cur.execute(SELECT_BY_ID_FOR_UPDATE, (alert_id,)).fetchone()
-        if row is None:
+        current = _locked(conn, alert_id)
+        if current is None:
             raise LookupError(f"no alert {alert_id}")
-        current = _load(conn, [row])[0]
         changed = change(current)
         if changed.alert_id != current.alert_id:
             raise ValueError("a transition must not change the alert id")
@@ -132,6 +131,29 @@ def apply_rule_update(conn: psycopg.Connection, update: AlertUpdate, agencies: A
         if result is not None and result is not current:
             save_alert(conn, result)
         return result
+
+
+def escalate_due(conn: psycopg.Connection, now: datetime, policy: EscalationPolicy) -> list[Alert]:
+    """Escalate every unacknowledged alert that waited too long (one locked transaction each);
+    returns the escalated alerts, to publish."""
+    ids = [r[0] for r in conn.execute(SELECT_NEW_IDS, (policy.max_level,)).fetchall()]
+    out = []
+    for alert_id in ids:
+        with conn.transaction():
+            current = _locked(conn, alert_id)
+            if current is None:
+                continue
+            changed = current.escalate_if_due(now, policy)
+            if changed is not current:
+                save_alert(conn, changed)
+                out.append(changed)
+    return out
+
+
+def _locked(conn: psycopg.Connection, alert_id: uuid.UUID) -> Alert | None:
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(SELECT_BY_ID_FOR_UPDATE, (alert_id,)).fetchone()
+    return _load(conn, [row])[0] if row else None
 
 
 def _row(a: Alert) -> tuple[Any, ...]:

@@ -14,6 +14,7 @@ from alerts.model import (
     AlertClass,
     AlertState,
     AlertUpdate,
+    EscalationPolicy,
     InvalidTransition,
     Severity,
     UpdateKind,
@@ -97,3 +98,21 @@ def test_one_open_alert_per_key_is_enforced_by_the_database(pg_dsn: str):
         duplicate = Alert.raise_from(upd(UpdateKind.RAISE, 1), AGENCIES)
         with pytest.raises(psycopg.errors.UniqueViolation):
             store.save_alert(conn, duplicate)
+
+
+def test_escalate_due_escalates_only_unacknowledged_alerts(pg_dsn: str):
+    policy = EscalationPolicy(after=timedelta(minutes=15), max_level=2)
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        waiting = store.apply_rule_update(conn, upd(UpdateKind.RAISE, 0), AGENCIES)
+        seen = store.apply_rule_update(conn, upd(UpdateKind.RAISE, 0, key="traffic-slow:seg-9"), AGENCIES)
+        assert waiting is not None and seen is not None
+        store.transition(conn, seen.alert_id, lambda x: x.acknowledge("op", T0 + timedelta(minutes=1), "ok"))
+        assert store.escalate_due(conn, T0 + timedelta(minutes=10), policy) == []
+        escalated = store.escalate_due(conn, T0 + timedelta(minutes=16), policy)
+        assert [a.alert_id for a in escalated] == [waiting.alert_id] and escalated[0].escalation_level == 1
+        stored = store.get_alert(conn, waiting.alert_id)
+        assert (
+            stored is not None
+            and stored.escalation_level == 1
+            and stored.timeline[-1].action.value == "escalated"
+        )
