@@ -373,7 +373,9 @@ def nowcast(
 ) -> float:
     """NowCast concentration from hourly means, most recent first (``None``/NaN = missing).
 
-    Only the 12 most recent hours are used. Raises ``ValueError`` when fewer than two of the
+    Only the 12 most recent hours are used; missing hours keep their place (weight ``w^(i-1)``).
+    The decision's ``Σ (1/2)^i c_i`` (w = 1/2) is used as printed when all 12 hours are present;
+    with gaps the present hours' weights are normalised, as in the w > 1/2 formula. Raises ``ValueError`` when fewer than two of the
     three most recent hours are present. The result is unrounded for VN (the decision does
     not truncate); for US it is truncated as EPA's TAD and AirNow do (0.1 µg/m³ PM2.5, 1 µg/m³
     PM10). ``legacy_rounding`` rounds half up instead, as AirNow did until June 2018.
