@@ -501,7 +501,8 @@ class CameraDetectionRule:
     def evaluate(self, event: Event) -> list[AlertUpdate]:
         if not isinstance(event, CameraEvent):
             return []
-        out = self.evaluate_tick(event.event_time)
+        # This camera's own clock closes its quiet detections; other cameras wait for ticks.
+        out = self._clear_quiet(event.event_time, event.source_id)
         best: dict[DetectionType, float] = {}
         for d in event.detections:
             best[d.type] = max(best.get(d.type, 0.0), d.confidence)
@@ -525,8 +526,13 @@ class CameraDetectionRule:
         return out
 
     def evaluate_tick(self, now: datetime) -> list[AlertUpdate]:
+        return self._clear_quiet(now)
+
+    def _clear_quiet(self, now: datetime, source_id: str | None = None) -> list[AlertUpdate]:
         out = []
         for key, state in list(self._open.items()):
+            if source_id is not None and key[0] != source_id:
+                continue
             if now - state.last_seen >= self.cfg.quiet_after:
                 del self._open[key]
                 out.append(self._update(UpdateKind.CLEAR, key[0], key[1], now, state.confidence))

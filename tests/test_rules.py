@@ -196,6 +196,9 @@ def test_camera_detection_threshold_hysteresis_and_quiet_clear():
     assert kinds(rule.evaluate_tick(T0 + timedelta(seconds=200 + 180))) == [UpdateKind.CLEAR]
     crowd = cam(400, detections=[Detection(type=DetectionType.CROWD, confidence=0.8)])
     assert rule.evaluate(crowd)[0].key.endswith("crowd")
+    # another camera's (possibly skewed) clock does not close this camera's detection
+    assert rule.evaluate(cam(2000, source="cam-2")) == []
+    assert kinds(rule.evaluate(cam(590))) == [UpdateKind.CLEAR]
 
 
 # --- citizen reports ---------------------------------------------------------------------------
