@@ -1,0 +1,428 @@
+"""The TimescaleDB path on a real TimescaleDB: 2.23 in pglite (WASM) under Node, on the wire protocol.
+
+``tests/timescale/serve.mjs`` serves an in-memory TimescaleDB to one client connection at a time, so
+every test opens one connection and closes it. That server has no background workers (policies run
+through ``CALL run_job``) and COPY crashes it, so rows go in through the sink's ``mode="insert"``.
+All tests share one server (started once, ~10 s); each uses its own source ids, so they do not
+depend on one another's rows or order.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from ioc.db import Flavour, available_migrations, current_flavour, migrate
+from ioc.events import (
+    AirEvent,
+    CameraEvent,
+    Detection,
+    DetectionType,
+    Event,
+    FeedbackAction,
+    FeedbackEvent,
+    SourceKind,
+    TrafficEvent,
+    VehicleCounts,
+)
+from ioc.services.proc import die_with_parent, free_port
+from streams.decode import Reason, Rejected
+from streams.sink import DeadLetter, TimescaleSink, stored_offsets
+from streams.tables import SPECS
+
+pytestmark = pytest.mark.timescale
+
+SERVER_DIR = Path(__file__).resolve().parent / "timescale"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+START_TIMEOUT = 90.0  # seconds; the WASM start takes ~7-10 s on a busy 2-core machine
+ROLLUPS = {k: f"{k.value}_1m" for k in SourceKind}
+TABLES = {k: SPECS[k].table for k in SourceKind}
+
+
+# -- the server -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TimescaleServer:
+    dsn: str
+    start_seconds: float
+
+
+def _npm_ci() -> None:
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail(f"node is installed but npm is not; cannot install {SERVER_DIR / 'package.json'}")
+    done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=SERVER_DIR, capture_output=True, text=True,
+                          timeout=300, check=False)
+    if done.returncode != 0:
+        pytest.fail(f"npm ci in {SERVER_DIR} failed ({done.returncode}): {done.stderr[-2000:]}")
+
+
+def _wait_ready(proc: subprocess.Popen[str], log: Path, timeout: float) -> str:
+    """Wait for the server's "ready <dsn> <ms>" line; return the DSN. Fail with its stderr otherwise."""
+    assert proc.stdout is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sel.select(timeout=0.2):
+            line = proc.stdout.readline()
+            if line.startswith("ready "):
+                return line.split()[1]
+            if line == "" and proc.poll() is not None:
+                break
+    proc.kill()
+    proc.wait()
+    pytest.fail(f"TimescaleDB server did not become ready within {timeout:.0f} s "
+                f"(exit code {proc.returncode}); stderr: {log.read_text(errors='replace')[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def timescale() -> Iterator[TimescaleServer]:
+    """TimescaleDB under Node, started once per session; skipped only where ``node`` is missing."""
+    node = shutil.which("node")
+    if node is None:
+        reason = "node is not installed: the TimescaleDB tier runs TimescaleDB (pglite) under Node"
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    if not (SERVER_DIR / "node_modules" / "@unni-craftsman" / "pglite").is_dir():
+        _npm_ci()
+    port = free_port()
+    log = Path(tempfile.mkstemp(prefix="ioc-timescale-", suffix=".log")[1])
+    started = time.monotonic()
+    with log.open("w") as err:
+        # stdin stays open as a lifeline: the server exits when it closes (our exit, even SIGKILL),
+        # and die_with_parent covers the same from the kernel's side.
+        proc = subprocess.Popen([node, "serve.mjs", str(port)], cwd=SERVER_DIR, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=err, text=True, preexec_fn=die_with_parent)
+    try:
+        server = TimescaleServer(_wait_ready(proc, log, START_TIMEOUT), time.monotonic() - started)
+        print(f"\nTimescaleDB (pglite) server ready in {server.start_seconds:.1f} s on port {port}")
+        yield server
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.unlink(missing_ok=True)
+
+
+def connect(server: TimescaleServer, timeout: float = 20.0) -> psycopg.Connection:
+    """The single connection the server allows; autocommit because refresh/run_job refuse transactions.
+
+    The server turns a new client away while it is still releasing the previous one (a few ms after
+    that client closed), so a refused attempt is retried until ``timeout``.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return psycopg.connect(server.dsn, autocommit=True, connect_timeout=int(timeout))
+        except psycopg.OperationalError as exc:
+            if "closed the connection unexpectedly" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def migrated(timescale: TimescaleServer) -> list[str]:
+    """The schema, applied once; returns the migrations that first run applied."""
+    with connect(timescale) as conn:
+        return migrate(conn)
+
+
+# -- events -----------------------------------------------------------------------------------
+def _eid() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def make_event(kind: SourceKind, source_id: str, at: datetime, i: int) -> Event:
+    """A valid event whose numbers are exact in float32, so averages can be compared closely."""
+    common: dict[str, Any] = {"event_id": _eid(), "source_id": source_id, "event_time": at}
+    if kind is SourceKind.CAMERA:
+        dets = (Detection(type=DetectionType.CROWD, confidence=0.25 + (i % 3) * 0.25),) if i % 2 else ()
+        return CameraEvent(**common, online=i % 5 != 4, counts=VehicleCounts(motorbike=10 + i, car=i % 4),
+                           detections=dets)
+    if kind is SourceKind.TRAFFIC:
+        return TrafficEvent(**common, speed_kmh=20 + (i % 7) * 2.5, volume_vph=600 + i * 10,
+                            occupancy_pct=10 + (i % 5), free_flow_kmh=50)
+    if kind is SourceKind.AIR:
+        return AirEvent(**common, pm25=30 + (i % 9) * 1.5, pm10=55 + i % 4, no2=20, so2=4 + (i % 2),
+                        o3=41.5, co=900 + i, temperature_c=27.5, humidity_pct=80)
+    return FeedbackEvent(**common, ticket_id=f"HP-{source_id}-{i}",
+                         action=FeedbackAction.CREATED if i % 3 else FeedbackAction.UPDATED,
+                         category="ngap_ung", text=f"Phố Cầu Đất ngập sâu sau mưa lớn ({i})",
+                         lon=106.6833, lat=20.8561, photo_urls=(f"https://example.invalid/p/{i}.jpg",),
+                         channel="app", reporter_name="Trần Thị Bình", reporter_phone="0912 345 678")
+
+
+def spread(kind: SourceKind, source_id: str, start: datetime, n: int, step: timedelta) -> list[Event]:
+    return [make_event(kind, source_id, start + i * step, i) for i in range(n)]
+
+
+def store(conn: psycopg.Connection, kind: SourceKind, events: Sequence[Event], *, group: str = "tstest",
+          topic: str | None = None, first_offset: int = 0) -> int:
+    """Write events through the product's sink in insert mode; return the number inserted."""
+    sink = TimescaleSink(conn, group, kind, mode="insert")
+    for off, e in enumerate(events, start=first_offset):
+        sink.add(e, topic=topic or f"tstest.{kind.value}", partition=off % 2, offset=off, late=False,
+                 admin_unit=None)
+    return sink.flush().inserted
+
+
+def stats(conn: psycopg.Connection) -> dict[str, tuple[int, int]]:
+    """(accepted, rejected) per source kind from the live counters."""
+    rows = conn.execute("SELECT kind, accepted, rejected FROM ingest_stats").fetchall()
+    return {k: (int(a), int(r)) for k, a, r in rows}
+
+
+def minute(t: datetime) -> datetime:
+    return t.replace(second=0, microsecond=0)
+
+
+# -- expected 1-minute rollups, computed independently in Python ------------------------------
+def expected_rollup(kind: SourceKind, events: Sequence[Event]) -> dict[datetime, dict[str, Any]]:
+    """The rollup row per bucket that the ``<kind>_1m`` definition must produce for ``events``."""
+    by: dict[datetime, list[Any]] = defaultdict(list)
+    for e in events:
+        by[minute(e.event_time)].append(e)
+
+    def avg(xs: list[float]) -> float:
+        return sum(xs) / len(xs)
+
+    out: dict[datetime, dict[str, Any]] = {}
+    for b, es in by.items():
+        row: dict[str, Any] = {"n": len(es)}
+        if kind is SourceKind.CAMERA:
+            row |= {"all_online": all(e.online for e in es),
+                    "vehicles": sum(sum(e.counts.model_dump().values()) for e in es if e.counts),
+                    "max_confidence": max((d.confidence for e in es for d in e.detections), default=None)}
+        elif kind is SourceKind.TRAFFIC:
+            row |= {c: avg([getattr(e, c) for e in es]) for c in ("speed_kmh", "volume_vph", "occupancy_pct",
+                                                                  "free_flow_kmh")}
+        elif kind is SourceKind.AIR:
+            row |= {c: avg([getattr(e, c) for e in es]) for c in ("pm25", "pm10", "no2", "so2", "o3", "co")}
+        else:
+            row |= {"created": sum(e.action is FeedbackAction.CREATED for e in es)}
+        out[b] = row
+    return out
+
+
+def read_rollup(conn: psycopg.Connection, relation: sql.Composable, source_id: str,
+                columns: Sequence[str]) -> dict[datetime, dict[str, Any]]:
+    query = sql.SQL("SELECT bucket, {} FROM {} WHERE source_id = %s ORDER BY bucket").format(
+        sql.SQL(", ").join(map(sql.Identifier, columns)), relation)
+    with conn.cursor() as cur:
+        cur.execute(query, (source_id,))
+        return {r[0]: dict(zip(columns, r[1:], strict=True)) for r in cur.fetchall()}
+
+
+def approx_rows(rows: dict[datetime, dict[str, Any]]) -> dict[datetime, dict[str, Any]]:
+    return {b: {k: pytest.approx(v, rel=1e-6) if isinstance(v, float) else v for k, v in r.items()}
+            for b, r in rows.items()}
+
+
+def materialization(conn: psycopg.Connection, view: str) -> sql.Composable:
+    """The hypertable a continuous aggregate materialises into (what a refresh writes)."""
+    row = conn.execute(
+        "SELECT materialization_hypertable_schema, materialization_hypertable_name"
+        " FROM timescaledb_information.continuous_aggregates WHERE view_name = %s", (view,)).fetchone()
+    assert row is not None, f"no continuous aggregate {view}"
+    return sql.Identifier(row[0], row[1])
+
+
+def refresh(conn: psycopg.Connection, view: str, start: datetime, end: datetime) -> None:
+    conn.execute("CALL refresh_continuous_aggregate(%s, %s::timestamptz, %s::timestamptz)", (view, start, end))
+
+
+# -- tests ------------------------------------------------------------------------------------
+def test_migrate_builds_the_timescale_schema(timescale: TimescaleServer, migrated: list[str]) -> None:
+    wanted = [f"{m.version:03d}_{m.name}" for m in available_migrations() if m.flavour in (None, Flavour.TIMESCALE)]
+    assert migrated == wanted
+    assert "002_rollups" in migrated
+    with connect(timescale) as conn:
+        assert current_flavour(conn) is Flavour.TIMESCALE
+        recorded = conn.execute("SELECT version, flavour FROM schema_migrations ORDER BY version").fetchall()
+        assert recorded == [(int(n[:3]), "timescale") for n in wanted]
+        assert conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'").fetchone()
+
+        hyper = dict(conn.execute(
+            "SELECT h.hypertable_name, d.column_name FROM timescaledb_information.hypertables h"
+            " JOIN timescaledb_information.dimensions d USING (hypertable_schema, hypertable_name)").fetchall())
+        assert hyper == {t: "event_time" for t in TABLES.values()}
+
+        caggs = dict(conn.execute(
+            "SELECT view_name, materialized_only FROM timescaledb_information.continuous_aggregates").fetchall())
+        assert caggs == {v: False for v in ROLLUPS.values()}  # all four, with real-time aggregation
+
+        jobs = conn.execute(
+            "SELECT proc_name, coalesce(hypertable_name, ''), config FROM timescaledb_information.jobs"
+            " WHERE proc_name LIKE 'policy_%%' AND proc_name <> 'policy_job_stat_history_retention'").fetchall()
+        by_proc: dict[str, dict[str, Any]] = defaultdict(dict)
+        for proc, target, config in jobs:
+            by_proc[proc][target] = config
+        assert set(by_proc["policy_refresh_continuous_aggregate"]) == set(ROLLUPS.values())
+        assert {t: c["compress_after"] for t, c in by_proc["policy_compression"].items()} == {
+            "camera_events": "7 days", "traffic_events": "7 days", "air_events": "30 days"}
+        # Citizen reports are records: no retention on feedback_events.
+        assert {t: c["drop_after"] for t, c in by_proc["policy_retention"].items()} == {
+            "camera_events": "90 days", "traffic_events": "90 days", "air_events": "365 days"}
+
+        segment = conn.execute(
+            "SELECT DISTINCT hypertable_name FROM timescaledb_information.compression_settings"
+            " WHERE attname = 'source_id' AND segmentby_column_index = 1").fetchall()
+        assert {r[0] for r in segment} == {"camera_events", "traffic_events", "air_events"}
+
+        assert migrate(conn) == []  # a second start applies nothing
+
+
+def test_sink_insert_mode_stores_every_kind_once(timescale: TimescaleServer, migrated: list[str]) -> None:
+    start = datetime.now(UTC) - timedelta(minutes=20)
+    sizes = {SourceKind.CAMERA: 120, SourceKind.TRAFFIC: 1200, SourceKind.AIR: 90, SourceKind.FEEDBACK: 60}
+    with connect(timescale) as conn:
+        before = stats(conn)
+        for kind, n in sizes.items():
+            src = f"ts-sink-{kind.value}"
+            events = spread(kind, src, start, n, timedelta(seconds=1))
+            topic = f"tstest.sink.{kind.value}"
+            bad = DeadLetter(topic, 0, n, src.encode(), b'{"speed_kmh": "fast"}',
+                             Rejected(Reason.WRONG_TYPE, "speed_kmh='fast': not a number", "speed_kmh"))
+            for attempt in (1, 2):  # the second pass replays the same messages, as after a crash
+                sink = TimescaleSink(conn, "tstest-sink", kind, mode="insert")
+                for off, e in enumerate(events):
+                    sink.add(e, topic=topic, partition=off % 2, offset=off, late=off < 3, admin_unit="Lê Chân")
+                sink.add_rejected(bad)
+                res = sink.flush()
+                if attempt == 1:
+                    assert (res.inserted, res.duplicates, len(res.dead_lettered), res.late) == (n, 0, 1, 3)
+                    assert res.newest == events[-1].event_time
+                else:
+                    assert (res.inserted, res.duplicates, res.dead_lettered, res.late) == (0, n, [], 0)
+            table = sql.Identifier(TABLES[kind])
+            count = conn.execute(sql.SQL("SELECT count(*), count(DISTINCT event_id), count(*) FILTER (WHERE late)"
+                                         " FROM {} WHERE source_id = %s").format(table), (src,)).fetchone()
+            assert count == (n, n, 3)
+            assert conn.execute("SELECT count(*) FROM deadletter WHERE topic = %s", (topic,)).fetchone() == (1,)
+            # Offsets: the next one to read per partition, stored in the same transaction as the rows.
+            # n is even: events 0..n-1 alternate partitions 0/1, the dead letter is offset n on partition 0.
+            assert stored_offsets(conn, "tstest-sink", topic) == {0: n + 1, 1: n}
+        after = stats(conn)
+        for kind, n in sizes.items():
+            a0, r0 = before[kind.value]
+            assert after[kind.value] == (a0 + n, r0 + 1), kind
+
+        # One row read back whole: Vietnamese text, arrays and personal data survive the round trip.
+        fb = conn.execute("SELECT text, photo_urls, reporter_name, channel, admin_unit FROM feedback_events"
+                          " WHERE source_id = 'ts-sink-feedback' AND ticket_id = 'HP-ts-sink-feedback-7'").fetchone()
+        assert fb == ("Phố Cầu Đất ngập sâu sau mưa lớn (7)", ["https://example.invalid/p/7.jpg"], "Trần Thị Bình",
+                      "app", "Lê Chân")
+        cam = conn.execute("SELECT counts, vehicles, top_detection, top_confidence FROM camera_events"
+                           " WHERE source_id = 'ts-sink-camera' ORDER BY event_time LIMIT 2").fetchall()
+        assert cam[0] == ({"motorbike": 10, "car": 0, "bus": 0, "truck": 0, "container": 0, "bicycle": 0}, 10,
+                          None, None)
+        assert cam[1][1:] == (12, "crowd", 0.5)
+
+
+@pytest.mark.parametrize("kind", list(SourceKind), ids=lambda k: k.value)
+def test_rollups_after_refresh_and_in_real_time(timescale: TimescaleServer, migrated: list[str],
+                                                kind: SourceKind) -> None:
+    view = ROLLUPS[kind]
+    src = f"ts-rollup-{kind.value}-{uuid.uuid4().hex[:6]}"
+    now = datetime.now(UTC)
+    old_start = minute(now - timedelta(hours=2)) + timedelta(seconds=3)
+    old = spread(kind, src, old_start, 30, timedelta(seconds=7))  # 30 events over 4 minutes
+    want = expected_rollup(kind, old)
+    columns = list(next(iter(want.values())))
+    with connect(timescale) as conn:
+        assert store(conn, kind, old) == len(old)
+        mat = materialization(conn, view)
+        assert read_rollup(conn, mat, src, columns) == {}  # nothing materialised before a refresh
+
+        refresh(conn, view, now - timedelta(hours=3), now - timedelta(hours=1))
+        assert read_rollup(conn, mat, src, columns) == approx_rows(want)
+        assert read_rollup(conn, sql.Identifier(view), src, columns) == approx_rows(want)
+
+        # A late event in a materialised minute is invisible until the next refresh picks it up.
+        late = make_event(kind, src, old_start + timedelta(seconds=20), 99)
+        assert store(conn, kind, [late]) == 1
+        assert read_rollup(conn, sql.Identifier(view), src, columns) == approx_rows(want)
+        refresh(conn, view, now - timedelta(hours=3), now - timedelta(hours=1))
+        want = expected_rollup(kind, [*old, late])
+        assert read_rollup(conn, sql.Identifier(view), src, columns) == approx_rows(want)
+
+        # Real-time aggregation: minutes after the watermark come from the raw table, unrefreshed.
+        fresh_events = spread(kind, src, datetime.now(UTC) - timedelta(seconds=5), 6, timedelta(milliseconds=500))
+        assert store(conn, kind, fresh_events) == len(fresh_events)
+        fresh = expected_rollup(kind, fresh_events)
+        got = read_rollup(conn, sql.Identifier(view), src, columns)
+        assert got == approx_rows(want | fresh)
+        assert read_rollup(conn, mat, src, columns) == approx_rows(want)  # still not materialised
+
+
+def _job(conn: psycopg.Connection, proc: str, target: str) -> int:
+    row = conn.execute("SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = %s AND hypertable_name = %s",
+                       (proc, target)).fetchone()
+    assert row is not None, f"no {proc} job on {target}"
+    return int(row[0])
+
+
+def _chunks(conn: psycopg.Connection, table: str, at: datetime) -> list[tuple[str, bool]]:
+    """(chunk name, is compressed) of the chunks of ``table`` holding time ``at``."""
+    return conn.execute(
+        "SELECT chunk_name, is_compressed FROM timescaledb_information.chunks WHERE hypertable_name = %s"
+        " AND range_start <= %s AND range_end > %s", (table, at, at)).fetchall()
+
+
+def test_policies_run_through_run_job(timescale: TimescaleServer, migrated: list[str]) -> None:
+    now = datetime.now(UTC)
+    ancient, week_old, recent = now - timedelta(days=100), now - timedelta(days=10), minute(now - timedelta(hours=3))
+    src = f"ts-policy-{uuid.uuid4().hex[:6]}"
+    kind, table = SourceKind.TRAFFIC, "traffic_events"
+    with connect(timescale) as conn:
+        events = [make_event(kind, src, ancient, 1), make_event(kind, src, week_old, 2),
+                  *spread(kind, src, recent, 12, timedelta(seconds=10))]
+        assert store(conn, kind, events) == 14
+        assert _chunks(conn, table, ancient) and _chunks(conn, table, week_old)[0][1] is False
+
+        conn.execute("CALL run_job(%s)", (_job(conn, "policy_retention", table),))
+        assert _chunks(conn, table, ancient) == []  # the chunk older than 90 days is dropped
+        times = [r[0] for r in conn.execute("SELECT event_time FROM traffic_events WHERE source_id = %s"
+                                            " ORDER BY event_time", (src,)).fetchall()]
+        assert times == [e.event_time for e in events[1:]]
+
+        conn.execute("CALL run_job(%s)", (_job(conn, "policy_compression", table),))
+        assert _chunks(conn, table, week_old)[0][1] is True  # older than 7 days: compressed
+        assert _chunks(conn, table, recent)[0][1] is False
+        speed = conn.execute("SELECT speed_kmh FROM traffic_events WHERE source_id = %s AND event_time = %s",
+                             (src, week_old)).fetchone()
+        assert speed == (pytest.approx(events[1].speed_kmh),)  # still readable, same value
+
+        mat = materialization(conn, "traffic_1m")
+        assert read_rollup(conn, mat, src, ["n"]) == {}
+        conn.execute("CALL run_job(%s)", (_job(conn, "policy_refresh_continuous_aggregate", "traffic_1m"),))
+        # The policy window is the last day: the recent minutes are materialised, the compressed one is not.
+        assert read_rollup(conn, mat, src, ["n"]) == {b: {"n": r["n"]}
+                                                      for b, r in expected_rollup(kind, events[2:]).items()}
+
+        # Every other policy job runs through run_job without error too.
+        others = conn.execute("SELECT job_id FROM timescaledb_information.jobs WHERE job_id >= 1000"
+                              " ORDER BY job_id").fetchall()
+        assert len(others) >= 10  # 4 refresh, 3 compression, 3 retention policies
+        for (job_id,) in others:
+            conn.execute("CALL run_job(%s)", (job_id,))
