@@ -1,0 +1,69 @@
+/* Generic styling for every map layer: each GeoJSON feature carries its own colour, size and
+   tooltip in its properties (built by layers/*.py), so one set of functions serves all layers.
+   Tooltips are set as text, never HTML: report categories and titles come from outside. */
+window.ioc = Object.assign({}, window.ioc, {
+  map: {
+    cls: function (p) {
+      return "ioc-mk ioc-" + (p.layer || "x") + " ioc-st-" + (p.status || "none");
+    },
+    point: function (feature, latlng) {
+      var p = feature.properties || {};
+      return L.circleMarker(latlng, {
+        radius: p.radius || 7, fillColor: p.color || "#666", color: "#ffffff", weight: 1.5,
+        opacity: 1, fillOpacity: 0.92, className: window.ioc.map.cls(p)
+      });
+    },
+    style: function (feature) {
+      var p = feature.properties || {};
+      var line = feature.geometry && feature.geometry.type.indexOf("LineString") >= 0;
+      return {
+        color: p.line || p.color || "#333", weight: p.weight === undefined ? 3 : p.weight,
+        opacity: 0.95, fillColor: p.color || "#ccc",
+        fillOpacity: line ? 0 : (p.fill_opacity === undefined ? 0.3 : p.fill_opacity),
+        lineCap: "round", className: window.ioc.map.cls(p)
+      };
+    },
+    tooltip: function (feature, layer) {
+      var p = feature.properties || {};
+      if (p.tooltip && !p.cluster) {
+        var el = document.createElement("span");
+        el.textContent = p.tooltip;
+        layer.bindTooltip(el, { sticky: true });
+      }
+    },
+    cluster: function (feature, latlng) {
+      var n = feature.properties.point_count;
+      var size = n < 10 ? 34 : (n < 100 ? 42 : 52);
+      var el = document.createElement("div");
+      var span = document.createElement("span");
+      span.textContent = String(n);
+      el.appendChild(span);
+      return L.marker(latlng, {
+        icon: L.divIcon({ html: el.outerHTML, className: "ioc-cluster", iconSize: L.point(size, size) })
+      });
+    }
+  }
+});
+
+window.dash_clientside = Object.assign({}, window.dash_clientside, {
+  ioc: {
+    /* Wall: show panel n % count, hide the others. */
+    rotate: function (n, config) {
+      var names = (config && config.panels) || [];
+      var active = names.length ? (n || 0) % names.length : 0;
+      return names.map(function (_, i) { return i === active ? "ioc-wall-panel active" : "ioc-wall-panel"; });
+    },
+    /* Wall: the clock, and each "last updated" label red when its data is older than stale_s. */
+    staleness: function (n, times, config) {
+      var now = Date.now();
+      var stale = ((config && config.stale_s) || 120) * 1000;
+      var names = (config && config.panels) || [];
+      var classes = names.map(function (name) {
+        var at = times && times[name];
+        return (!at || now - at > stale) ? "ioc-updated ioc-stale" : "ioc-updated";
+      });
+      var clock = new Date().toLocaleTimeString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh", hour12: false });
+      return [clock].concat(classes);
+    }
+  }
+});

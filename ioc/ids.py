@@ -1,0 +1,61 @@
+"""Component ids: constants, and factories for ids that repeat (layers, wall panels).
+
+Pages and tests import these; nothing spells an id by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Page = Literal["map", "wall", "tablet"]
+
+URL = "url"
+
+# Map page (home)
+MAP = "map"
+MAP_TICK = "map-tick"
+MAP_SLIDER = "map-time-slider"
+MAP_SLIDER_LABEL = "map-time-label"
+MAP_KPI = "map-kpi"
+MAP_FEED = "map-alert-feed"
+MAP_LEGEND = "map-legend"
+MAP_SEEN = "map-seen"  # last (snapshot version, slider, lang) sent to this browser
+MAP_LAYERS_CONTROL = "map-layers-control"
+
+# Tablet page
+TABLET_MAP = "tablet-map"
+TABLET_TICK = "tablet-tick"
+TABLET_SLIDER = "tablet-time-slider"
+TABLET_KPI = "tablet-kpi"
+TABLET_FEED = "tablet-alert-feed"
+TABLET_SEEN = "tablet-seen"
+
+# Wall page
+WALL_MAP = "wall-map"
+WALL_TICK = "wall-tick"  # data refresh
+WALL_ROTATE = "wall-rotate"  # panel rotation
+WALL_CLOCK_TICK = "wall-clock-tick"  # 1 s: clock and staleness, in the browser
+WALL_CLOCK = "wall-clock"
+WALL_PINNED = "wall-pinned"
+WALL_TIMES = "wall-times"  # {panel: epoch ms of its newest data}
+WALL_CONFIG = "wall-config"  # {rotate_s, stale_s, panels}
+WALL_SEEN = "wall-seen"
+WALL_PANELS = ("kpi", "traffic", "air", "reports")
+
+
+def layer(page: Page, layer_id: str) -> dict[str, str]:
+    """The GeoJSON component of one layer on one page (pattern-matchable on ``layer``)."""
+    return {"type": "ioc-layer", "page": page, "layer": layer_id}
+
+
+def wall_panel(name: str) -> dict[str, str]:
+    return {"type": "wall-panel", "panel": name}
+
+
+def wall_panel_body(name: str) -> dict[str, str]:
+    return {"type": "wall-panel-body", "panel": name}
+
+
+def wall_updated(name: str) -> dict[str, str]:
+    """The "last updated" label of a wall panel (turns red when stale)."""
+    return {"type": "wall-updated", "panel": name}

@@ -1,0 +1,38 @@
+"""What the map and tablet pages' live callbacks send: only the layers a browser does not have yet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dash import no_update
+
+from ioc.i18n import Lang
+from ioc.snapshot import Snapshot
+from layers.registry import payload
+
+
+@dataclass(frozen=True, slots=True)
+class LayerUpdate:
+    data: list[Any]  # per output: features, or no_update
+    seen: dict[str, str]  # layer id → digest now held by the browser
+    changed: int
+
+
+def layer_update(
+    snap: Snapshot, hours_ago: int, lang: Lang, layer_ids: list[str], seen: dict[str, str] | None
+) -> LayerUpdate:
+    """Features for the layers whose digest differs from what the browser reported (``seen``)."""
+    rendered = payload(snap, hours_ago, lang)
+    seen = dict(seen or {})
+    data: list[Any] = []
+    changed = 0
+    for lid in layer_ids:
+        r = rendered[lid]
+        if seen.get(lid) == r.digest:
+            data.append(no_update)
+        else:
+            data.append(r.data.features)
+            seen[lid] = r.digest
+            changed += 1
+    return LayerUpdate(data, seen, changed)

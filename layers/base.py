@@ -1,0 +1,48 @@
+"""What every layer returns, and the helpers they share."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+NODATA_COLOR = "#9E9E9E"
+
+
+@dataclass(frozen=True, slots=True)
+class LegendEntry:
+    label: str
+    color: str
+
+
+@dataclass(frozen=True, slots=True)
+class Legend:
+    title: str
+    entries: tuple[LegendEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LayerData:
+    """A GeoJSON FeatureCollection (plain dicts and lists, JSON-ready) and its legend."""
+
+    features: Mapping[str, Any]
+    legend: Legend
+
+    @property
+    def count(self) -> int:
+        return len(self.features["features"])
+
+
+def feature_collection(features: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": features}
+
+
+def point(lon: float, lat: float, props: dict[str, Any], fid: str | None = None) -> dict[str, Any]:
+    feature: dict[str, Any] = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
+        "properties": props,
+    }
+    if fid is not None:
+        feature["id"] = fid
+    return feature

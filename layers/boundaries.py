@@ -1,0 +1,112 @@
+"""Administrative units: the always-visible outline, and choropleths of reports and worst AQI.
+
+The outline keeps the map readable when map tiles cannot load (no internet in the operations room).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from alerts.aqi import VN_BANDS, band_for
+from ioc.i18n import Lang, fmt_number, t
+from ioc.snapshot import CityState
+from layers.base import LayerData, Legend, LegendEntry, feature_collection
+from layers.reports import counts_by_unit
+
+LAYER_ID = "boundaries"
+OUTLINE = "#1D3557"
+EMPTY_FILL = "#F1F3F5"
+# Reports per unit: upper bounds (inclusive) and colours.
+REPORT_CLASSES: tuple[tuple[int, str], ...] = (
+    (0, EMPTY_FILL),
+    (2, "#C6DBEF"),
+    (5, "#6BAED6"),
+    (10, "#2171B5"),
+)
+REPORT_TOP = "#08306B"
+
+
+def _units(state: CityState, props_for: Any) -> list[dict[str, Any]]:
+    out = []
+    for f in state.boundaries.geojson["features"]:
+        p = f["properties"]
+        out.append(
+            {
+                "type": "Feature",
+                "id": p["code"],
+                "geometry": f["geometry"],
+                "properties": {
+                    "layer": LAYER_ID,
+                    "code": p["code"],
+                    "line": OUTLINE,
+                    "weight": 1.2,
+                    **props_for(p),
+                },
+            }
+        )
+    return out
+
+
+def report_color(n: int) -> str:
+    for hi, color in REPORT_CLASSES:
+        if n <= hi:
+            return color
+    return REPORT_TOP
+
+
+def build(state: CityState, lang: Lang = "vi") -> LayerData:
+    """Reports per unit (the default choropleth)."""
+    counts = counts_by_unit(state)
+
+    def props(p: Mapping[str, Any]) -> dict[str, Any]:
+        n = counts.get(p["code"], 0)
+        return {
+            "n": n,
+            "color": report_color(n),
+            "fill_opacity": 0.55,
+            "tooltip": t("tip.unit_reports", lang, name=p["full_name"], n=fmt_number(n, lang)),
+        }
+
+    entries = [LegendEntry(t("legend.choropleth.none", lang), EMPTY_FILL)]
+    lo = 1
+    for hi, color in REPORT_CLASSES[1:]:
+        entries.append(LegendEntry(f"{lo}–{hi}", color))
+        lo = hi + 1
+    entries.append(LegendEntry(f"> {REPORT_CLASSES[-1][0]}", REPORT_TOP))
+    return LayerData(
+        feature_collection(_units(state, props)), Legend(t("layer.choropleth_reports", lang), tuple(entries))
+    )
+
+
+def worst_aqi_by_unit(state: CityState) -> dict[str, int]:
+    """The highest station AQI in each unit (stations placed by their registered admin unit)."""
+    out: dict[str, int] = {}
+    for a in state.air:
+        src = state.sources.get(a.source_id)
+        if a.aqi is None or src is None or not src.admin_unit:
+            continue
+        out[src.admin_unit] = max(out.get(src.admin_unit, 0), a.aqi)
+    return out
+
+
+def build_aqi(state: CityState, lang: Lang = "vi") -> LayerData:
+    """Worst AQI per unit; units without a station stay unfilled."""
+    worst = worst_aqi_by_unit(state)
+
+    def props(p: Mapping[str, Any]) -> dict[str, Any]:
+        aqi = worst.get(p["code"])
+        if aqi is None:
+            return {"color": EMPTY_FILL, "fill_opacity": 0.0, "tooltip": p["full_name"]}
+        return {
+            "aqi": aqi,
+            "color": band_for(aqi).hex,
+            "fill_opacity": 0.5,
+            "tooltip": t("tip.unit_aqi", lang, name=p["full_name"], aqi=aqi),
+        }
+
+    legend = Legend(
+        t("layer.choropleth_aqi", lang),
+        tuple(LegendEntry(f"{b.lo}–{b.hi}: {b.name(lang)}", b.hex) for b in VN_BANDS),
+    )
+    return LayerData(feature_collection(_units(state, props)), legend)
