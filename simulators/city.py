@@ -66,9 +66,13 @@ class City:
             scenario=self.scenario.name, seed=self.seed, start=self.start, end=end, incidents=planted
         )
 
-    def events(self, end: datetime | None = None) -> Iterator[Event]:
-        """Events in time order from ``start`` to ``end`` (forever when end is None)."""
-        a = self.start
+    def events(self, end: datetime | None = None, begin: datetime | None = None) -> Iterator[Event]:
+        """Events in time order from ``start`` (or a later ``begin``) to ``end`` (forever when None).
+
+        Incidents stay anchored to ``start``; ``begin`` skips the hours before it (a fast-forward).
+        Call once per City: the sources keep state from one window to the next.
+        """
+        a = max(self.start, begin.astimezone(UTC)) if begin else self.start
         while end is None or a < end:
             b = a + STEP if end is None else min(a + STEP, end)
             batch: list[Event] = [e for source in self.sources for e in source.events(a, b)]

@@ -149,6 +149,7 @@ class Scenario(BaseModel):
                     s.source_id
                     for s in sites
                     if s.kind in spec.kinds
+                    and _can_sense(s, spec.cls)
                     and distance_m(spec.place.lon, spec.place.lat, s.lon, s.lat) <= spec.radius_m
                 }
             data = spec.model_dump(
@@ -182,6 +183,11 @@ class GroundTruth(BaseModel):
     @classmethod
     def read(cls, path: Path) -> GroundTruth:
         return cls.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def _can_sense(site: Site, cls: IncidentClass) -> bool:
+    """Cameras without video analytics (service counters) see no flood or crowd; they can only go offline."""
+    return bool(site.properties.get("analytics", True)) or cls is IncidentClass.CAMERA_OUTAGE
 
 
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
