@@ -104,16 +104,17 @@ def live_sim(scenario: str = "normal_day", speed: float = 10.0) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    run_live(Settings(), scenario=scenario, speed=speed, stop=stop)
+    run_live(Settings(), scenario=scenario, speed=speed, stop=stop)  # the launcher passes IOC_* variables
 
 
 @app.command()
 def stats() -> None:
     """Per-source counters: accepted, rejected, late, age of the newest event; dead letters by reason."""
     from ioc import db
+    from ioc.launcher import running_settings
     from streams.stats import deadletter_reasons, ingest_stats
 
-    with db.connect(Settings().database_dsn()) as conn:
+    with db.connect(running_settings().database_dsn()) as conn:
         typer.echo(f"{'source':<10}{'accepted':>12}{'rejected':>10}{'late':>8}{'newest age':>14}")
         for st in ingest_stats(conn):
             age = "—" if st.newest_age_seconds is None else f"{st.newest_age_seconds:,.0f} s"

@@ -6,6 +6,7 @@ Every child process dies with its parent (PR_SET_PDEATHSIG) and ``stop()`` ends 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -57,7 +58,21 @@ class Stack:
             updates["kafka_bootstrap"] = self.broker.bootstrap
             log.info("embedded Kafka-protocol broker (tansu) on %s", self.broker.bootstrap)
         self.settings = s.model_copy(update=updates)
+        if updates:
+            self._write_runtime()
         return self.settings
+
+    @property
+    def runtime_file(self) -> Path:
+        return Path(self.settings.data_dir) / "runtime.json"
+
+    def _write_runtime(self) -> None:
+        """Tell other ``ioc`` commands on this machine where the embedded services are (mode 0600)."""
+        doc = {"pid": os.getpid(), "database_url": self.settings.database_dsn(),
+               "kafka_bootstrap": self.settings.kafka_bootstrap}
+        path = self.runtime_file
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(doc))
 
     def prepare(self) -> None:
         """Schema migrations, topics and the source registry."""
@@ -128,6 +143,7 @@ class Stack:
         if self.postgres:
             self.postgres.stop()
             self.postgres = None
+            self.runtime_file.unlink(missing_ok=True)
 
     def __enter__(self) -> Stack:
         try:
@@ -150,3 +166,22 @@ def _unit_assigner():  # type: ignore[no-untyped-def]
     from geodata.boundaries import boundary_set_for
 
     return AdminAssigner(boundary_set_for(date.today())).assign
+
+
+def running_settings(settings: Settings | None = None) -> Settings:
+    """Settings, completed from a running ``ioc up`` (its runtime.json) where the environment is silent."""
+    s = settings or Settings()
+    path = Path(s.data_dir) / "runtime.json"
+    if (s.database_url is not None and s.kafka_bootstrap is not None) or not path.exists():
+        return s
+    doc = json.loads(path.read_text())
+    try:
+        os.kill(int(doc["pid"]), 0)
+    except (OSError, ValueError, KeyError):
+        return s  # stale file from a launcher that is gone
+    updates: dict[str, object] = {}
+    if s.database_url is None and doc.get("database_url"):
+        updates["database_url"] = SecretStr(doc["database_url"])
+    if s.kafka_bootstrap is None and doc.get("kafka_bootstrap"):
+        updates["kafka_bootstrap"] = doc["kafka_bootstrap"]
+    return s.model_copy(update=updates)

@@ -88,6 +88,18 @@ class EmbeddedPostgres:
             entry = pwd.getpwnam(self.user)
             shutil.chown(path, entry.pw_uid, entry.pw_gid)
 
+    def _check_reachable(self) -> None:
+        """Under root the server runs as another user, who must be able to traverse to PGDATA."""
+        if self.user is None:
+            return
+        for parent in self.data_dir.parents:
+            if parent.exists() and not parent.stat().st_mode & 0o001:
+                raise RuntimeError(
+                    f"{self.data_dir} is not reachable by the unprivileged user '{self.user}' that runs PostgreSQL "
+                    f"(initdb refuses root): {parent} is not world-traversable. Choose a data directory such as "
+                    "/var/lib/ioc, or `chmod o+x` the parent folders."
+                )
+
     def initialised(self) -> bool:
         return (self.data_dir / "PG_VERSION").exists()
 
@@ -96,6 +108,7 @@ class EmbeddedPostgres:
         if self.initialised():
             return
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self._check_reachable()
         self.data_dir.mkdir(mode=0o700, exist_ok=True)
         self._chown(self.data_dir)
         if not self.password_file.exists():

@@ -1,0 +1,63 @@
+"""`ioc up` as a user runs it: everything starts, the simulated city flows in, Ctrl-C leaves nothing behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import psycopg
+import pytest
+
+from ioc.services.proc import free_port, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def test_ioc_up_runs_the_city_and_stops_cleanly():
+    # Not pytest's tmp_path: under root its parents are closed to the unprivileged postgres user.
+    data_dir = Path(tempfile.mkdtemp(prefix="ioc-up-")) / "ioc"
+    data_dir.parent.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
+    env["IOC_DATA_DIR"] = str(data_dir)
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ioc.cli", "up", "--web-port", str(port), "--speed", "120"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        runtime = data_dir / "runtime.json"
+        wait_until(runtime.exists, 90, "runtime.json from ioc up")
+        dsn = json.loads(runtime.read_text())["database_url"]
+
+        def flowing() -> bool:
+            with psycopg.connect(dsn) as conn:
+                try:
+                    rows = dict(conn.execute("SELECT kind, accepted FROM ingest_stats").fetchall())
+                except psycopg.errors.UndefinedTable:  # migrations still running
+                    return False
+            return all(rows.get(k, 0) > 0 for k in ("camera", "traffic", "air"))
+
+        wait_until(flowing, 120, "simulated events stored by the consumers", interval=1.0)
+        family = psutil.Process(proc.pid).children(recursive=True)
+        names = " ".join(" ".join(p.cmdline()[:4]) for p in family)
+        assert "streams" in names and "postgres" in names and "tansu" in names, names
+        assert len(family) >= 7  # postgres, tansu, 4 consumers, simulator (+ web, alerts when present)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, _ = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, _ = proc.communicate()
+    time.sleep(0.5)
+    alive = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert proc.returncode == 0, out.decode(errors="replace")[-3000:]
+    assert alive == [], f"orphans after Ctrl-C: {[p.cmdline() for p in alive]}"
+    assert not (data_dir / "runtime.json").exists()
