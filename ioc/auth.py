@@ -36,7 +36,7 @@ MIN_PASSWORD_LENGTH = 8
 CSRF_COOKIE = "_csrf_token"  # the name dash-renderer reads to fill X-CSRFToken
 CSRF_HEADER = "X-CSRFToken"
 SECRET_FILE = "web_secret_key"
-PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/login", "/healthz")
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/login", "/lang/", "/healthz")
 # A throwaway hash so that an unknown user costs as much time as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
