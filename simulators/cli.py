@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -33,10 +34,21 @@ def _parse_start(value: str | None) -> datetime | None:
     return t
 
 
+def _default_bootstrap(settings: Settings) -> str | None:
+    """IOC_KAFKA_BOOTSTRAP, else the embedded broker a running ``ioc up`` announced in runtime.json."""
+    if settings.kafka_bootstrap:
+        return settings.kafka_bootstrap
+    runtime = Path(settings.data_dir) / "runtime.json"
+    try:
+        return json.loads(runtime.read_text()).get("kafka_bootstrap") or None
+    except (OSError, ValueError):
+        return None
+
+
 def _sender(bootstrap: str | None, dry_run: bool) -> tuple[Sender, contextlib.AbstractContextManager]:
     if dry_run:
         return MemorySender(), contextlib.nullcontext()
-    bootstrap = bootstrap or Settings().kafka_bootstrap
+    bootstrap = bootstrap or _default_bootstrap(Settings())
     if not bootstrap:
         raise typer.BadParameter(
             "no broker: pass --bootstrap HOST:PORT, set IOC_KAFKA_BOOTSTRAP, or use --dry-run"

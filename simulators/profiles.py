@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime, timedelta, timezone
-from functools import cache
+from functools import cache, lru_cache
 
 import holidays
 
@@ -52,6 +52,11 @@ def _bump(hour: float, centre: float, width: float) -> float:
 
 def traffic_demand(local: datetime) -> float:
     """Demand as a share of road capacity at rush hour (≈1.0 at the working-day peaks, ≈0.1 at 3 am)."""
+    return _demand_at_minute(local.replace(second=0, microsecond=0))
+
+
+@lru_cache(maxsize=8192)
+def _demand_at_minute(local: datetime) -> float:
     h = hour_of_day(local)
     if is_day_off(local.date()):
         # Later start, no sharp peaks, busier evening (markets, Đồ Sơn, family visits).
