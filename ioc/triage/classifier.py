@@ -1,8 +1,10 @@
 """Category classifier for citizen reports: suggests a category with a calibrated confidence.
 
 Features: character 2–5-grams of the accent-folded text (robust to missing diacritics, typos and
-teencode) plus word 1–2-grams of the accented text (``ngập`` and ``nắp`` fold to the same
-letters). Model: a linear SVM with sigmoid-calibrated probabilities.
+teencode), word 1–2-grams of the accented text (``ngập`` and ``nắp`` fold to the same letters)
+at half weight, and word 1–2-grams of the folded text. Every accented training example is also
+fed in folded, so a report typed without diacritics gets the category of its accented twin.
+Model: a linear SVM with sigmoid-calibrated probabilities (3-fold ``CalibratedClassifierCV``).
 
 The default model is never committed: :func:`default_classifier` trains it from the seeded corpus
 on first use (a few seconds) and caches it in the user cache directory, keyed by a hash of the
@@ -16,7 +18,7 @@ import hashlib
 import os
 import random
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -36,7 +38,7 @@ from ioc.triage import corpus as corpus_mod
 from ioc.triage.categories import DEFAULT_PATH as CATEGORIES_PATH
 from ioc.triage.categories import CategoryCatalog, load_catalog
 from ioc.triage.corpus import LabelledReport
-from ioc.triage.text import char_view, word_view
+from ioc.triage.text import char_view, fold, has_diacritics, word_view
 
 MODEL_FORMAT = 1
 _SOURCES = (Path(__file__), Path(corpus_mod.__file__), Path(__file__).with_name("text.py"), CATEGORIES_PATH)
@@ -88,6 +90,18 @@ class Evaluation:
         return "\n".join(lines)
 
 
+def _words(view: Callable[[str], str]) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        preprocessor=view,
+        tokenizer=str.split,
+        token_pattern=None,
+        lowercase=False,
+        ngram_range=(1, 2),
+        min_df=2,
+        sublinear_tf=True,
+    )
+
+
 def build_pipeline(seed: int = 0) -> Pipeline:
     """The untrained feature union + calibrated linear model."""
     features = FeatureUnion(
@@ -102,19 +116,11 @@ def build_pipeline(seed: int = 0) -> Pipeline:
                     sublinear_tf=True,
                 ),
             ),
-            (
-                "words_accented",
-                TfidfVectorizer(
-                    preprocessor=word_view,
-                    tokenizer=str.split,
-                    token_pattern=None,
-                    lowercase=False,
-                    ngram_range=(1, 2),
-                    min_df=2,
-                    sublinear_tf=True,
-                ),
-            ),
-        ]
+            ("words_accented", _words(word_view)),
+            ("words_folded", _words(char_view)),
+        ],
+        # Accented words carry meaning but split a report from its unaccented twin: weigh them less.
+        transformer_weights={"chars_folded": 1.0, "words_accented": 0.5, "words_folded": 1.0},
     )
     model = CalibratedClassifierCV(LinearSVC(C=0.5, random_state=seed), method="sigmoid", cv=3)
     return Pipeline([("features", features), ("model", model)])
@@ -206,13 +212,18 @@ class TriageClassifier:
             )
         if len(set(labels)) < 2:
             raise ValueError(f"need at least two categories to train, got {sorted(set(labels))}")
+        # Every accented example also teaches its unaccented twin, so both get the same category.
+        twins = [i for i, t in enumerate(texts) if has_diacritics(t)]
+        x_texts = list(texts) + [fold(texts[i]) for i in twins]
+        y = list(labels) + [labels[i] for i in twins]
+        w = np.asarray(list(weights) + [weights[i] for i in twins])
         pipeline = build_pipeline(seed)
         with tqdm(total=2, desc="train", unit="step", disable=not progress, leave=False) as bar:
             bar.set_postfix_str("features")
-            x = pipeline.named_steps["features"].fit_transform(texts)
+            x = pipeline.named_steps["features"].fit_transform(x_texts)
             bar.update()
             bar.set_postfix_str("calibrated linear SVM")
-            pipeline.named_steps["model"].fit(x, labels, sample_weight=np.asarray(weights))
+            pipeline.named_steps["model"].fit(x, y, sample_weight=w)
             bar.update()
         return cls(pipeline, texts, labels, weights, catalog)
 

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from ioc.triage.text import fold
 
 CORPUS_VERSION = "2026.11-1"
-DEFAULT_SIZE = 6000
+DEFAULT_SIZE = 4000
 DEFAULT_SEED = 20260701
 
 
