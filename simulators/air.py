@@ -95,7 +95,10 @@ class AirSource:
         o3 = max(
             2.0, 20.0 + 75.0 * profiles.sunlight(local) * summer * (0.5 if rain > 0.5 else 1.0) + 6 * draws[4]
         )
-        co = max(150.0, (500.0 + 1100.0 * traffic) * factor + 80.0 * draws[5] + 8.0 * extra_pm)
+        co = max(
+            150.0,
+            (400.0 + 900.0 * traffic * _ZONE_NO2.get(zone, 1.0)) * factor + 80.0 * draws[5] + 8.0 * extra_pm,
+        )
         temperature = profiles.temperature(local) - 2.5 * rain
         humidity = min(99.0, profiles.humidity(local) + 8.0 * rain)
         return AirEvent(

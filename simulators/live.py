@@ -1,9 +1,10 @@
 """The city running live from now on, for ``ioc up``: a time-lapse that stays on the wall clock.
 
-At ``speed`` S the city's own clock runs S times faster than the wall clock (rush hour comes
-round every 24/S hours), but each event is stamped with the wall-clock instant it is sent at, so
-the consumers never see future timestamps and the dashboard shows "now". The scenario repeats,
-each day with the next seed. The ground truth is written with the same wall-clock stamps.
+The city's clock starts at the real time of day and then runs ``speed`` times faster than the
+wall clock (rush hour comes round every 24/S hours), but each event is stamped with the
+wall-clock instant it is sent at, so the consumers never see future timestamps and the dashboard
+shows "now". The scenario repeats, each day with the next seed. The ground truth is written with
+the same wall-clock stamps.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ioc.events import Event
 from ioc.settings import Settings
 from simulators.city import City
+from simulators.profiles import to_local, to_utc
 from simulators.publish import KafkaSender, PublishStats, Sender, publish
 from simulators.scenario import GroundTruth, Incident, load_scenario
 from simulators.wire import Message
@@ -30,6 +32,22 @@ DEFAULT_SEED = 7
 def compress(t: datetime, origin: datetime, speed: float) -> datetime:
     """City time → wall-clock stamp: ``origin + (t − origin) / speed``."""
     return origin + (t - origin) / speed
+
+
+def day_anchor(scenario_start: datetime, duration: timedelta, now: datetime) -> datetime:
+    """Where the scenario's first cycle starts so the city's clock shows the real time of day now.
+
+    A scenario of whole days is anchored at the latest instant <= now with its start's local time
+    of day (normal_day: today's midnight in Hải Phòng), and joined at ``now``. Shorter scenarios
+    simply start now.
+    """
+    if duration % timedelta(days=1):
+        return now
+    local_start = to_local(scenario_start)
+    anchor = to_local(now).replace(
+        hour=local_start.hour, minute=local_start.minute, second=local_start.second, microsecond=0
+    )
+    return to_utc(anchor if anchor <= now else anchor - timedelta(days=1))
 
 
 def _stamped(events: Iterator[Event], origin: datetime, speed: float) -> Iterator[Message]:
@@ -79,21 +97,25 @@ def run_live(
         sender = send
     truth_path = truth_path or settings.data_dir / "simulator" / "live_truth.json"
     origin = datetime.now(UTC).replace(microsecond=0)
+    anchor = day_anchor(sc.start, sc.duration, origin)
     total = PublishStats()
     day = 0
     try:
         while not stop.is_set():
-            start = origin + sc.duration * day
+            start = anchor + sc.duration * day
             city = City(sc, seed + day, start=start)
             end = start + sc.duration
-            truth_path.parent.mkdir(parents=True, exist_ok=True)
-            truth_path.write_text(
-                _truth_on_wall_clock(city.truth(end), origin, speed).to_json(), encoding="utf-8"
+            truth = city.truth(end)
+            # Day 0 joins the scenario at the current time of day: incidents already over are not planted.
+            truth = truth.model_copy(
+                update={"incidents": tuple(i for i in truth.incidents if i.end > origin)}
             )
+            truth_path.parent.mkdir(parents=True, exist_ok=True)
+            truth_path.write_text(_truth_on_wall_clock(truth, origin, speed).to_json(), encoding="utf-8")
             log.info("live city: scenario %s, day %d, seed %d, speed %.0fx", sc.name, day, seed + day, speed)
             # One pacer per day is fine: every stamp is computed from the fixed origin, not the pacer.
             stats = publish(
-                _stamped(city.events(end), origin, speed),
+                _stamped(city.events(end, begin=origin), origin, speed),
                 sender,
                 prefix=settings.topic_prefix,
                 speed=1.0,
