@@ -12,6 +12,7 @@ import typer
 
 from ioc.settings import Settings
 from simulators.city import City
+from simulators.live import stamp_on_wall_clock, truth_on_wall_clock
 from simulators.publish import KafkaSender, MemorySender, Sender, publish, with_malformed
 from simulators.replay import load_stream, merge, retime
 from simulators.scenario import load_scenario, parse_duration, scenario_names
@@ -86,6 +87,13 @@ def simulate(
     prefix: Annotated[str | None, typer.Option(help="Topic prefix (default: IOC_TOPIC_PREFIX).")] = None,
     dry_run: Annotated[bool, typer.Option(help="Generate (and record) without a broker.")] = False,
     progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+    wall_clock: Annotated[
+        bool,
+        typer.Option(
+            help="Time-lapse for a live dashboard: stamp each event with the wall-clock time it is sent "
+            "(the city's clock still starts at --start and runs --speed times faster)."
+        ),
+    ] = False,
 ) -> None:
     """Run a scenario: publish the simulated city onto the topics, with its ground truth."""
     try:
@@ -97,14 +105,24 @@ def simulate(
     end = city.start + span
     ground_truth = city.truth(end)
     truth = truth or (record.with_suffix(".truth.json") if record else None)
+    pace = _speed(speed)
+    if wall_clock:
+        if pace is None:
+            raise typer.BadParameter("--wall-clock needs a pace: --speed > 0")
+        now = datetime.now(UTC)
+        ground_truth = truth_on_wall_clock(ground_truth, city.start, now, pace)
+        valid = stamp_on_wall_clock(city.events(end), city.start, now, pace)
+        span, pace = span / pace, 1.0
+    else:
+        valid = (Message.of(e) for e in city.events(end))
     send, closing = _sender(bootstrap, dry_run)
-    messages = with_malformed((Message.of(e) for e in city.events(end)), malformed_share, seed)
+    messages = with_malformed(valid, malformed_share, seed)
     with closing, record.open("w", encoding="utf-8") if record else contextlib.nullcontext() as fh:
         stats = publish(
             messages,
             send,
             prefix=Settings().topic_prefix if prefix is None else prefix,
-            speed=_speed(speed),
+            speed=pace,
             record=fh,
             span=span,
             progress=progress,

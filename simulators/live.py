@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,9 +29,9 @@ DEFAULT_SCENARIO = "normal_day"
 DEFAULT_SEED = 7
 
 
-def compress(t: datetime, origin: datetime, speed: float) -> datetime:
-    """City time → wall-clock stamp: ``origin + (t − origin) / speed``."""
-    return origin + (t - origin) / speed
+def compress(t: datetime, model_origin: datetime, wall_origin: datetime, speed: float) -> datetime:
+    """City time → wall-clock stamp: ``wall_origin + (t − model_origin) / speed``."""
+    return wall_origin + (t - model_origin) / speed
 
 
 def day_anchor(scenario_start: datetime, duration: timedelta, now: datetime) -> datetime:
@@ -50,17 +50,25 @@ def day_anchor(scenario_start: datetime, duration: timedelta, now: datetime) -> 
     return to_utc(anchor if anchor <= now else anchor - timedelta(days=1))
 
 
-def _stamped(events: Iterator[Event], origin: datetime, speed: float) -> Iterator[Message]:
+def stamp_on_wall_clock(
+    events: Iterable[Event], model_origin: datetime, wall_origin: datetime, speed: float
+) -> Iterator[Message]:
+    """Messages whose event_time is the wall-clock instant they are due (time-lapse)."""
     for e in events:
-        stamp = compress(e.event_time, origin, speed)
+        stamp = compress(e.event_time, model_origin, wall_origin, speed)
         yield Message(stamp, e.kind, e.key(), e.model_copy(update={"event_time": stamp}).to_json())
 
 
-def _truth_on_wall_clock(truth: GroundTruth, origin: datetime, speed: float) -> GroundTruth:
+def truth_on_wall_clock(
+    truth: GroundTruth, model_origin: datetime, wall_origin: datetime, speed: float
+) -> GroundTruth:
+    """The ground truth with incident times mapped like the events."""
+
     def move(i: Incident) -> Incident:
-        return i.model_copy(
-            update={k: compress(getattr(i, k), origin, speed) for k in ("start", "peak", "end")}
-        )
+        times = {
+            k: compress(getattr(i, k), model_origin, wall_origin, speed) for k in ("start", "peak", "end")
+        }
+        return i.model_copy(update=times)
 
     return truth.model_copy(update={"incidents": tuple(move(i) for i in truth.incidents)})
 
@@ -111,11 +119,13 @@ def run_live(
                 update={"incidents": tuple(i for i in truth.incidents if i.end > origin)}
             )
             truth_path.parent.mkdir(parents=True, exist_ok=True)
-            truth_path.write_text(_truth_on_wall_clock(truth, origin, speed).to_json(), encoding="utf-8")
+            truth_path.write_text(
+                truth_on_wall_clock(truth, origin, origin, speed).to_json(), encoding="utf-8"
+            )
             log.info("live city: scenario %s, day %d, seed %d, speed %.0fx", sc.name, day, seed + day, speed)
             # One pacer per day is fine: every stamp is computed from the fixed origin, not the pacer.
             stats = publish(
-                _stamped(city.events(end, begin=origin), origin, speed),
+                stamp_on_wall_clock(city.events(end, begin=origin), origin, origin, speed),
                 sender,
                 prefix=settings.topic_prefix,
                 speed=1.0,

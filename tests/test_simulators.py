@@ -368,3 +368,25 @@ def test_cli_replay_dry_run(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert f"replayed {lines:,} messages" in result.output
+
+
+def test_cli_wall_clock_time_lapse(tmp_path: Path) -> None:
+    """An hour of city at 3600× takes ~1 s and is stamped on the wall clock, incident included."""
+    rec = tmp_path / "w.jsonl"
+    began = datetime.now(UTC)
+    result = CliRunner().invoke(
+        _cli(),
+        ["simulate", "--scenario", "bridge_stopped_vehicle", "--duration", "1h", "--speed", "3600", "--wall-clock",
+         "--dry-run", "--no-progress", "--record", str(rec)],
+    )  # fmt: skip
+    ended = datetime.now(UTC)
+    assert result.exit_code == 0, result.output
+    stamps = [
+        datetime.fromisoformat(json.loads(line)["event"]["event_time"])
+        for line in rec.read_text().splitlines()
+    ]
+    assert len(stamps) > 7000
+    assert began - timedelta(seconds=1) <= min(stamps) and max(stamps) <= ended + timedelta(seconds=1)
+    (inc,) = GroundTruth.read(tmp_path / "w.truth.json").incidents
+    # 45 simulated minutes after the start = 0.75 s after the run began.
+    assert (inc.start - began).total_seconds() == pytest.approx(0.75, abs=0.6)
