@@ -9,6 +9,8 @@ depend on one another's rows or order.
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import os
 import selectors
 import shutil
@@ -17,16 +19,19 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import psycopg
 import pytest
 from psycopg import sql
 
+from geodata.sites import load_sites
+from ioc import queries
 from ioc.db import Flavour, available_migrations, current_flavour, migrate
 from ioc.events import (
     AirEvent,
@@ -41,6 +46,7 @@ from ioc.events import (
     VehicleCounts,
 )
 from ioc.services.proc import die_with_parent, free_port
+from ioc.sources import sync_sources
 from streams.decode import Reason, Rejected
 from streams.sink import DeadLetter, TimescaleSink, stored_offsets
 from streams.tables import SPECS
@@ -222,6 +228,7 @@ def store(
     group: str = "tstest",
     topic: str | None = None,
     first_offset: int = 0,
+    admin_unit: str | None = None,
 ) -> int:
     """Write events through the product's sink in insert mode; return the number inserted."""
     sink = TimescaleSink(conn, group, kind, mode="insert")
@@ -232,7 +239,7 @@ def store(
             partition=off % 2,
             offset=off,
             late=False,
-            admin_unit=None,
+            admin_unit=admin_unit,
         )
     return sink.flush().inserted
 
@@ -563,3 +570,224 @@ def test_policies_run_through_run_job(timescale: TimescaleServer, migrated: list
         assert len(others) >= 10  # 4 refresh, 3 compression, 3 retention policies
         for (job_id,) in others:
             conn.execute("CALL run_job(%s)", (job_id,))
+
+
+# -- the dashboard's query functions ----------------------------------------------------------
+def query_functions() -> dict[str, Callable[..., Any]]:
+    """Every public function of ``ioc.queries`` (its ``__all__`` when it declares one)."""
+    names = getattr(queries, "__all__", None) or [
+        n for n, f in vars(queries).items() if inspect.isfunction(f) and f.__module__ == queries.__name__
+    ]
+    return {
+        n: getattr(queries, n)
+        for n in names
+        if not n.startswith("_") and inspect.isfunction(getattr(queries, n))
+    }
+
+
+def call_args(fn: Callable[..., Any], conn: psycopg.Connection, asof: datetime) -> dict[str, Any]:
+    """Arguments for a query function: the connection and ``asof`` by type; defaults for the rest."""
+    hints = get_type_hints(fn)
+    out: dict[str, Any] = {}
+    for name, p in inspect.signature(fn).parameters.items():
+        if hints.get(name) is psycopg.Connection:
+            out[name] = conn
+        elif hints.get(name) is datetime:
+            out[name] = asof
+        elif p.default is inspect.Parameter.empty:
+            pytest.fail(
+                f"test_timescale cannot call queries.{fn.__name__}: no value for {name}: {hints.get(name)}"
+            )
+    return out
+
+
+def type_errors(value: Any, hint: Any, where: str) -> list[str]:
+    """Where ``value`` does not match ``hint`` (dataclasses field by field; bool is not an int here)."""
+    origin, args = get_origin(hint), get_args(hint)
+    if hint is Any:
+        return []
+    if origin in (Union, UnionType):
+        if any(not type_errors(value, a, where) for a in args):
+            return []
+        return [f"{where}={value!r} ({type(value).__name__}) is not {hint}"]
+    if hint is type(None):
+        return [] if value is None else [f"{where}={value!r} is not None"]
+    if origin in (list, tuple, dict):
+        if not isinstance(value, origin):
+            return [f"{where} is {type(value).__name__}, not {origin.__name__}"]
+        if origin is list and args:
+            return [e for i, v in enumerate(value) for e in type_errors(v, args[0], f"{where}[{i}]")]
+        if origin is dict and args:
+            return [
+                e
+                for k, v in value.items()
+                for e in type_errors(k, args[0], f"{where} key") + type_errors(v, args[1], f"{where}[{k!r}]")
+            ]
+        return []
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, hint):
+            return [f"{where} is {type(value).__name__}, not {hint.__name__}"]
+        fields = get_type_hints(hint)
+        return [
+            e
+            for f in dataclasses.fields(hint)
+            for e in type_errors(getattr(value, f.name), fields[f.name], f"{where}.{f.name}")
+        ]
+    if hint is int and isinstance(value, bool):
+        return [f"{where}={value!r} is bool, not int"]
+    if isinstance(hint, type) and not isinstance(value, hint):
+        return [f"{where}={value!r} is {type(value).__name__}, not {hint.__name__}"]
+    return []
+
+
+@dataclass(frozen=True)
+class QueryData:
+    """What the query tests loaded: events per kind for one registered site each, alerts, and ``asof``."""
+
+    asof: datetime
+    events: dict[SourceKind, list[Event]]
+    sites: dict[SourceKind, str]
+    open_alert: uuid.UUID
+    resolved_alert: uuid.UUID
+
+
+def _alert(conn: psycopg.Connection, state: str, at: datetime) -> uuid.UUID:
+    aid = uuid.uuid4()
+    conn.execute(
+        "INSERT INTO alerts (alert_id, alert_key, rule_id, alert_class, severity, state, title_vi, title_en,"
+        " source_id, lon, lat, value, agency_code, agency_vi, agency_en, created_at, updated_at, last_seen)"
+        " VALUES (%s, %s, 'ts-test', 'traffic', 'severe', %s, 'Ùn tắc nghiêm trọng', 'Severe congestion',"
+        " 'seg-caubinh-n', 106.68, 20.86, 8.5, 'CSGT', 'Cảnh sát giao thông', 'Traffic police', %s, %s, %s)",
+        (aid, f"ts-test:{aid}", state, at, at, at),
+    )
+    return aid
+
+
+@pytest.fixture(scope="session")
+def query_data(timescale: TimescaleServer, migrated: list[str]) -> QueryData:
+    """Three hours of every kind for one registered site each: materialised, plus a real-time minute."""
+    now = datetime.now(UTC)
+    start = minute(now - timedelta(hours=3)) + timedelta(seconds=7)
+    sites = {k: load_sites(k)[0].source_id for k in SourceKind}
+    events = {k: spread(k, sites[k], start, 180, timedelta(minutes=1)) for k in SourceKind}
+    # Citizen reports: three events per ticket (created, then two updates), as the app sends them.
+    events[SourceKind.FEEDBACK] = [
+        e.model_copy(
+            update={
+                "ticket_id": f"HP-TS-{i // 3}",
+                "action": FeedbackAction.CREATED if i % 3 == 0 else FeedbackAction.UPDATED,
+            }
+        )
+        for i, e in enumerate(events[SourceKind.FEEDBACK])
+    ]
+    with connect(timescale) as conn:
+        sync_sources(conn, [s for k in SourceKind for s in load_sites(k)])
+        for k, es in events.items():
+            assert store(conn, k, es, group="tstest-queries", admin_unit="Ngô Quyền") == len(es)
+        # Materialise everything up to this minute (rows below an earlier test's watermark would
+        # otherwise stay invisible until a refresh, as TimescaleDB intends), then add rows at or
+        # after the new watermark, which the rollups serve in real time.
+        for view in ROLLUPS.values():
+            refresh(conn, view, now - timedelta(days=1), minute(now))
+        fresh_start = max(datetime.now(UTC) - timedelta(seconds=1), minute(now))
+        for k in SourceKind:
+            fresh = spread(k, sites[k], fresh_start, 3, timedelta(milliseconds=250))
+            assert store(conn, k, fresh, group="tstest-queries", admin_unit="Ngô Quyền") == 3
+            events[k] += fresh
+        asof = datetime.now(UTC)
+        return QueryData(asof, events, sites, _alert(conn, "new", asof), _alert(conn, "resolved", asof))
+
+
+QUERY_FUNCTIONS = query_functions()
+
+
+@pytest.mark.parametrize("name", sorted(QUERY_FUNCTIONS))
+def test_query_function_returns_typed_rows(
+    timescale: TimescaleServer, query_data: QueryData, name: str
+) -> None:
+    fn = QUERY_FUNCTIONS[name]
+    returns = get_type_hints(fn).get("return")
+    assert returns is not None, f"queries.{name} declares no return type"
+    with connect(timescale) as conn:
+        result = fn(**call_args(fn, conn, query_data.asof))
+    assert type_errors(result, returns, name) == []
+    if get_origin(returns) is list:
+        assert result, f"queries.{name} returned no rows although every source has data"
+
+
+def _by_hour(events: Sequence[Event]) -> dict[datetime, list[Event]]:
+    out: dict[datetime, list[Event]] = defaultdict(list)
+    for e in events:
+        out[e.event_time.replace(minute=0, second=0, microsecond=0)].append(e)
+    return out
+
+
+def test_query_values_match_the_events(timescale: TimescaleServer, query_data: QueryData) -> None:
+    """Spot values for the loaded sites, computed from the events themselves."""
+    d, asof = query_data, query_data.asof
+    cam, tra, air = (d.events[k] for k in (SourceKind.CAMERA, SourceKind.TRAFFIC, SourceKind.AIR))
+    with connect(timescale) as conn:
+        srcs = {s.source_id: s for s in queries.sources(conn)}
+        assert set(srcs) == {s.source_id for k in SourceKind for s in load_sites(k)}
+        assert srcs[d.sites[SourceKind.AIR]].kind == "air" and srcs[d.sites[SourceKind.AIR]].geometry
+
+        last_cam = expected_rollup(SourceKind.CAMERA, cam)[minute(cam[-1].event_time)]
+        row = next(r for r in queries.camera_latest(conn, asof) if r.source_id == d.sites[SourceKind.CAMERA])
+        assert (row.bucket, row.vehicles, row.all_online) == (
+            minute(cam[-1].event_time),
+            last_cam["vehicles"],
+            last_cam["all_online"],
+        )
+
+        last_tra = expected_rollup(SourceKind.TRAFFIC, tra)[minute(tra[-1].event_time)]
+        row = next(
+            r for r in queries.traffic_latest(conn, asof) if r.source_id == d.sites[SourceKind.TRAFFIC]
+        )
+        assert (row.bucket, row.speed_kmh, row.occupancy_pct) == (
+            minute(tra[-1].event_time),
+            pytest.approx(last_tra["speed_kmh"]),
+            pytest.approx(last_tra["occupancy_pct"]),
+        )
+
+        hourly = {
+            r.bucket: r
+            for r in queries.traffic_hourly(conn, asof)
+            if r.source_id == d.sites[SourceKind.TRAFFIC]
+        }
+        want = {h: sum(e.speed_kmh for e in es) / len(es) for h, es in _by_hour(tra).items()}
+        assert {h: r.speed_kmh for h, r in hourly.items()} == {h: pytest.approx(v) for h, v in want.items()}
+
+        hourly_cam = {
+            r.bucket: r.vehicles
+            for r in queries.camera_hourly(conn, asof)
+            if r.source_id == d.sites[SourceKind.CAMERA]
+        }
+        assert hourly_cam == {
+            h: sum(sum(e.counts.model_dump().values()) for e in es if e.counts)
+            for h, es in _by_hour(cam).items()
+        }
+
+        air_rows = {
+            r.hour: r.pm25 for r in queries.air_hourly(conn, asof) if r.source_id == d.sites[SourceKind.AIR]
+        }
+        assert air_rows == {
+            h: pytest.approx(sum(e.pm25 for e in es) / len(es)) for h, es in _by_hour(air).items()
+        }
+
+        reports = {r.ticket_id: r for r in queries.reports(conn, asof) if r.ticket_id.startswith("HP-TS-")}
+        fb = d.events[SourceKind.FEEDBACK]
+        assert set(reports) == {e.ticket_id for e in fb if e.ticket_id.startswith("HP-TS-")}
+        first = reports["HP-TS-0"]
+        assert (first.created_at, first.updated_at, first.action, first.admin_unit) == (
+            fb[0].event_time,
+            fb[2].event_time,
+            "updated",
+            "Ngô Quyền",
+        )
+
+        stats = {s.kind: s for s in queries.ingest_stats(conn)}
+        assert set(stats) == {k.value for k in SourceKind}
+        assert all(stats[k.value].accepted >= len(d.events[k]) for k in SourceKind)
+
+        alert_ids = {a.doc["alert_id"] for a in queries.open_alerts(conn)}
+        assert str(d.open_alert) in alert_ids and str(d.resolved_alert) not in alert_ids
