@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    model_validator,
+)
 
 from geodata.sites import Site, load_sites
 from ioc.events import Lat, Lon
@@ -26,11 +34,13 @@ _DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in
 
 
 def parse_duration(value: str | int | float | timedelta) -> timedelta:
-    """``"2h"``, ``"1h30m"``, ``"45m"``, ``"1d"``, ``"90s"`` or seconds as a number."""
+    """``"2h"``, ``"1h30m"``, ``"45m"``, ``"1d"``, ``"90s"``, ISO 8601 (``"PT2H"``) or seconds."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, int | float):
         return timedelta(seconds=value)
+    if value.strip().upper().startswith("P"):  # ISO 8601, as the models serialise durations
+        return TypeAdapter(timedelta).validate_python(value.strip())
     match = _DURATION.match(value)
     if not value.strip() or match is None or not any(match.groups()):
         raise ValueError(f"invalid duration {value!r}: use e.g. '2h', '1h30m', '45m', '1d'")

@@ -215,3 +215,29 @@ def test_quiet_day_has_no_incident_signals() -> None:
     assert city.truth(rush + timedelta(hours=2)).incidents == ()
     assert all(e.online for e in events)
     assert not [d for e in events for d in e.detections if d.confidence >= 0.5]
+
+
+def test_bad_scenario_files_name_the_bad_value(tmp_path) -> None:
+    good = load_scenario("bridge_stopped_vehicle").model_dump(mode="json", by_alias=True)
+    import yaml
+
+    def write(data: dict) -> str:
+        path = tmp_path / "s.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True))
+        return str(path)
+
+    assert load_scenario(write(good)) == load_scenario("bridge_stopped_vehicle"), (
+        "a dumped scenario loads back"
+    )
+    bad_source = {**good, "incidents": [{**good["incidents"][0], "sources": ["seg-khong-ton-tai"]}]}
+    sc = load_scenario(write(bad_source))
+    with pytest.raises(ValueError, match="seg-khong-ton-tai"):
+        City(sc, 1)
+    bad_class = {**good, "incidents": [{**good["incidents"][0], "class": "earthquake"}]}
+    with pytest.raises(ValueError, match="earthquake"):
+        load_scenario(write(bad_class))
+    backwards = {**good, "incidents": [{**good["incidents"][0], "start": "2h", "end": "1h"}]}
+    with pytest.raises(ValueError, match="start <= peak <= end"):
+        load_scenario(write(backwards))
+    with pytest.raises(ValueError, match="khong_co"):
+        load_scenario("khong_co")
