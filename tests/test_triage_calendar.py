@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from ioc.triage.calendar import TZ, WorkingCalendar, add_working_days, working_time_left
+from ioc.triage.calendar import TZ, WorkingCalendar, add_working_days, deadline_for, working_time_left
 from ioc.triage.categories import load_catalog
 
 
@@ -108,7 +108,8 @@ def test_category_deadline_defaults() -> None:
     assert catalog.get("public_order").deadline_working_days == 1
     assert catalog.get("road_infra").deadline_working_days == 3
     received = vn(2027, 2, 3, 10)
-    assert add_working_days(received, catalog.get("road_infra").deadline_working_days) == vn(2027, 2, 15, 10)
+    assert deadline_for(received, catalog.get("road_infra")) == vn(2027, 2, 15, 10)
+    assert deadline_for(received, catalog.get("public_order")) == vn(2027, 2, 11, 10)
 
 
 def test_bad_input_is_named() -> None:

@@ -19,9 +19,42 @@ from ioc.triage import corpus
 from ioc.triage.categories import load_catalog
 from ioc.triage.classifier import TriageClassifier, default_classifier, model_key, split
 from ioc.triage.cli import register
-from ioc.triage.text import fold, has_diacritics
+from ioc.triage.text import char_view, fold, has_diacritics, normalize, word_view
 
 SMALL = 700  # corpus size for tests that only need a working model
+
+
+@pytest.mark.parametrize(
+    ("raw", "words", "chars"),
+    [
+        # Decomposed Unicode (some phone keyboards), old tone placement, capitals.
+        ("Ca\u0302y ĐỔ ở phường Hoà Bình", "cây đổ ở phường hòa bình", "cay do o phuong hoa binh"),
+        # Teencode and abbreviations.
+        (
+            "đèn đg k sáng, sửa đc ko",
+            "đèn đường không sáng sửa được không",
+            "den duong khong sang sua duoc khong",
+        ),
+        (
+            "ng dân p. Lê Chân bức xúc wá",
+            "người dân phường lê chân bức xúc quá",
+            "nguoi dan phuong le chan buc xuc qua",
+        ),
+        # Stretched letters squeezed; real double letters kept; "hỏng" (broken) is not teencode.
+        ("ngập quáaaa, xoong nồi hỏng", "ngập quá xoong nồi hỏng", "ngap qua xoong noi hong"),
+    ],
+)
+def test_text_views(raw: str, words: str, chars: str) -> None:
+    assert word_view(raw) == words
+    assert char_view(raw) == chars
+    assert char_view(fold(raw)) == chars  # the unaccented twin has the same character view
+
+
+def test_text_helpers() -> None:
+    assert normalize("  Đường\tLạch   Tray ") == "đường lạch tray"
+    assert has_diacritics("Đường") and not has_diacritics("Duong")
+    with pytest.raises(TypeError, match="None"):
+        normalize(None)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")

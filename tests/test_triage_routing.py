@@ -1,9 +1,10 @@
-"""Routing table: precedence of rules, thresholds, and validation of the configuration."""
+"""Routing table and category configuration: rule precedence, thresholds, validation."""
 
 from __future__ import annotations
 
 import pytest
 
+from ioc.triage.categories import load_catalog, parse_catalog
 from ioc.triage.classifier import Suggestion
 from ioc.triage.routing import RoutingStatus, RoutingTable
 
@@ -98,3 +99,43 @@ def test_unknown_category_or_empty_unit(table: RoutingTable) -> None:
         table.owner_for("noise", "Phường Lê Chân")
     with pytest.raises(ValueError, match="admin unit"):
         table.owner_for("traffic", "  ")
+
+
+def test_shipped_categories() -> None:
+    catalog = load_catalog()
+    assert catalog.codes == (
+        "traffic",
+        "road_infra",
+        "environment",
+        "urban_order",
+        "utilities",
+        "public_order",
+        "other",
+    )
+    assert catalog.get("utilities").name_vi == "Điện – nước – chiếu sáng"
+    assert catalog.get("road_infra").name("en") == "Road infrastructure"
+    assert {c.urgency: c.deadline_working_days for c in catalog} == {"urgent": 1, "on_site": 3}
+
+
+def _categories(**category: object) -> dict:
+    return {
+        "urgency_classes": {
+            "urgent": {"name_vi": "Khẩn cấp", "name_en": "Urgent", "deadline_working_days": 1},
+            "on_site": {"name_vi": "Kiểm tra hiện trường", "name_en": "On-site", "deadline_working_days": 3},
+        },
+        "categories": [
+            {"code": "flood", "name_vi": "Ngập úng", "name_en": "Flooding", "urgency": "urgent", **category}
+        ],
+    }
+
+
+def test_category_config_overrides_and_errors() -> None:
+    assert parse_catalog(_categories(deadline_working_days=2)).get("flood").deadline_working_days == 2
+    with pytest.raises(ValueError, match="'soon'"):
+        parse_catalog(_categories(urgency="soon"))
+    with pytest.raises(ValueError, match="-1"):
+        parse_catalog(_categories(deadline_working_days=-1))
+    with pytest.raises(ValueError, match="Flood Zone"):
+        parse_catalog(_categories(code="Flood Zone"))
+    with pytest.raises(KeyError, match="noise"):
+        load_catalog().get("noise")

@@ -30,6 +30,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from ioc.triage.categories import Category
+
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY_START = time(7, 30)
 DAY_END = time(17, 0)
@@ -147,3 +149,8 @@ def working_time_left(deadline: datetime, now: datetime) -> timedelta:
 
 def is_working_day(day: date) -> bool:
     return default_calendar().is_working_day(day)
+
+
+def deadline_for(received: datetime, category: Category, calendar: WorkingCalendar | None = None) -> datetime:
+    """When a report of ``category`` received at ``received`` must be answered."""
+    return (calendar or default_calendar()).add_working_days(received, category.deadline_working_days)
