@@ -100,6 +100,11 @@ class Stack:
             "IOC_SINK_MODE": s.sink_mode,
             "IOC_BATCH_MAX_RECORDS": str(s.batch_max_records),
             "IOC_BATCH_MAX_SECONDS": str(s.batch_max_seconds),
+            "IOC_LATE_AFTER_SECONDS": str(s.late_after_seconds),
+            "IOC_FUTURE_TOLERANCE_SECONDS": str(s.future_tolerance_seconds),
+            "IOC_TOPIC_PARTITIONS": str(s.topic_partitions),
+            "IOC_WEB_HOST": s.web_host,
+            "IOC_WEB_PORT": str(s.web_port),
         })
         return env
 

@@ -35,14 +35,24 @@ class Rejected:
     field: str | None = None
 
 
-_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "too_long", "too_short"}
+_RANGE_ERRORS = {
+    "greater_than", "greater_than_equal", "less_than", "less_than_equal", "too_long", "too_short",
+    "string_too_long", "string_too_short",
+}
+_MAX_SHOWN = 120
+
+
+def _safe(text: str) -> str:
+    """Input quoted in a reason: printable (no NUL or control bytes, which text columns refuse) and short."""
+    shown = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    return shown if len(shown) <= _MAX_SHOWN else shown[:_MAX_SHOWN] + "…"
 
 
 def _classify(err: ValidationError) -> Rejected:
     first = err.errors(include_url=False)[0]
     etype = first["type"]
-    loc = ".".join(str(p) for p in first["loc"]) or None
-    msg = first["msg"]
+    loc = _safe(".".join(str(p) for p in first["loc"])) or None
+    msg = _safe(first["msg"])
     if etype == "json_invalid" or etype == "json_type":
         return Rejected(Reason.NOT_JSON, f"not valid JSON: {msg}")
     if etype == "missing":
@@ -50,13 +60,10 @@ def _classify(err: ValidationError) -> Rejected:
     if etype == "extra_forbidden":
         return Rejected(Reason.UNKNOWN_FIELD, f"unknown field '{loc}'", loc)
     if etype in _RANGE_ERRORS:
-        value = first.get("input")
-        return Rejected(Reason.OUT_OF_RANGE, f"{loc}={value!r} out of range: {msg}", loc)
+        return Rejected(Reason.OUT_OF_RANGE, f"{loc}={_safe(repr(first.get('input')))} out of range: {msg}", loc)
     if loc == "schema_version":
-        return Rejected(Reason.UNSUPPORTED_VERSION, f"unsupported schema_version {first.get('input')!r}", loc)
-    value = first.get("input")
-    shown = repr(value)[:80]
-    return Rejected(Reason.WRONG_TYPE, f"{loc or 'message'}={shown}: {msg}", loc)
+        return Rejected(Reason.UNSUPPORTED_VERSION, f"unsupported schema_version {_safe(repr(first.get('input')))}", loc)
+    return Rejected(Reason.WRONG_TYPE, f"{loc or 'message'}={_safe(repr(first.get('input')))}: {msg}", loc)
 
 
 def decode(
@@ -71,11 +78,12 @@ def decode(
     if raw is None:
         return Rejected(Reason.NOT_JSON, "empty message (tombstone)")
     try:
-        event = EVENT_CLASSES[kind].model_validate_json(raw)
+        # Strict at the edge: JSON true or "12" is not a number, a bare number is not a timestamp.
+        event = EVENT_CLASSES[kind].model_validate_json(raw, strict=True)
     except ValidationError as err:
         return _classify(err)
     if known_sources is not None and event.source_id not in known_sources.get(kind, frozenset()):
-        return Rejected(Reason.UNKNOWN_SOURCE, f"unknown {kind.value} source '{event.source_id}'", "source_id")
+        return Rejected(Reason.UNKNOWN_SOURCE, f"unknown {kind.value} source '{_safe(event.source_id)}'", "source_id")
     if event.event_time > now + future_tolerance:
         ahead = event.event_time - now
         return Rejected(

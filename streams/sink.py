@@ -170,7 +170,7 @@ class TimescaleSink:
                     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
                     ' ON CONFLICT (topic, partition, "offset") DO NOTHING RETURNING id',
                     (d.topic, d.partition, d.offset, self.spec.kind.value, d.key, d.raw, d.rejected.code.value,
-                     d.rejected.reason, d.rejected.field),
+                     _no_nul(d.rejected.reason), _no_nul(d.rejected.field)),
                 )
                 if cur.fetchone() is not None:
                     stored.append(d)
@@ -184,6 +184,11 @@ class TimescaleSink:
                 " SET next_offset = EXCLUDED.next_offset, updated_at = now()",
                 [(self.group_id, t, p, o) for (t, p), o in next_offsets.items()],
             )
+
+
+def _no_nul(text: str | None) -> str | None:
+    """Text columns refuse NUL; a dead letter must never be refused (raw keeps the original bytes)."""
+    return None if text is None else text.replace("\x00", "\\x00")
 
 
 class _Rollback(Exception):
