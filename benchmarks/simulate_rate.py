@@ -18,6 +18,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import typer
+from tqdm import tqdm
 
 from ioc.events import SourceKind
 from ioc.settings import Settings
@@ -34,7 +35,9 @@ def rates(hours: int) -> tuple[Counter, float]:
     city = City(sc, seed=7)
     per_kind: Counter = Counter()
     per_hour: Counter = Counter()
-    for e in city.events(city.start + timedelta(hours=hours)):
+    for e in tqdm(
+        city.events(city.start + timedelta(hours=hours)), desc=f"quiet_day {hours} h", unit=" events"
+    ):
         per_kind[e.kind] += 1
         per_hour[e.event_time.replace(minute=0, second=0)] += 1
     print(f"== events per simulated hour at 1× (quiet_day, {hours} h, seed 7) ==")

@@ -42,6 +42,7 @@ _FLOW_LEFT = {
     IncidentClass.STOPPED_VEHICLE: 0.5,
     IncidentClass.CROWD: 0.6,
 }
+_DETECTION_TYPES = tuple(DetectionType)
 FALSE_POSITIVE_RATE = 0.0008  # spurious low-confidence detections per camera heartbeat
 
 
@@ -68,7 +69,7 @@ class CameraSource:
         event_id = seeded_uuid(rng)
         # Fixed draws per heartbeat so incidents never shift the baseline stream.
         blip, blip_minutes = rng.random(), rng.randint(1, 4)
-        fp, fp_type, fp_conf = rng.random(), rng.choice(list(DetectionType)), rng.uniform(0.15, 0.45)
+        fp, fp_type, fp_conf = rng.random(), rng.choice(_DETECTION_TYPES), rng.uniform(0.15, 0.45)
         counts_seed = rng.getrandbits(64)
         if blip < self.blip_probability:
             self.down_until[site.source_id] = t + timedelta(minutes=blip_minutes)
