@@ -72,6 +72,24 @@ def throughput(sample_hours: float, send=None, prefix: str = "") -> tuple[int, f
     return stats.total, wall
 
 
+def replay_throughput(sample_hours: float) -> float:
+    """Events/s of ``ioc replay`` on a recording of the busy sample, without pacing or broker."""
+    import tempfile
+    from pathlib import Path
+
+    from simulators.replay import read_jsonl
+
+    city = City(load_scenario("quiet_day"), seed=7, start=BUSY_START)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "busy.jsonl"
+        with path.open("w", encoding="utf-8") as fh:
+            for e in city.events(city.start + timedelta(hours=sample_hours)):
+                fh.write(Message.of(e).to_record() + "\n")
+        began = time.perf_counter()
+        stats = publish(read_jsonl(path), MemorySender(), progress=False)
+        return stats.total / (time.perf_counter() - began)
+
+
 def paced(speed: float, seconds: float, send, prefix: str) -> float:
     """Run at ``speed`` for about ``seconds`` of wall time; return how late the last message was (s)."""
     city = City(load_scenario("quiet_day"), seed=8, start=BUSY_START)
@@ -101,6 +119,9 @@ def main(
     print(f"  {n:,} events in {wall:.2f} s = {n / wall:,.0f} events/s")
     print(f"  max speed ≈ {n / wall / busy_rate:,.0f}× in the rush hour ({busy_rate:.2f} events/s at 1×), "
           f"≈ {n / wall / per_second:,.0f}× on the daily average")  # fmt: skip
+    replay_rate = replay_throughput(sample_hours)
+    print("== replay a JSONL recording (read + validate + send to memory) ==")
+    print(f"  {replay_rate:,.0f} events/s → max replay speed ≈ {replay_rate / busy_rate:,.0f}× (rush hour)")
     if not publish_to_broker:
         return
     broker = None
