@@ -102,7 +102,6 @@ def navbar(lang: Lang, active: str, user: str | None, csrf: str) -> dbc.Navbar:
         color="primary",
         dark=True,
         className="ioc-navbar py-1",
-        **{"data-bs-theme": "dark"},
     )
 
 
@@ -287,7 +286,14 @@ def map_view(
         ]
         children = [
             *base,
-            dl.LayersControl(overlays, collapsed=collapsed, position="topleft", id=f"{map_id}-layers"),
+            # dash-leaflet reads ``overlays`` when a layer is switched off: give the initial list.
+            dl.LayersControl(
+                overlays,
+                overlays=[t(s.title_key, lang) for s in LAYERS if s.checked],
+                collapsed=collapsed,
+                position="topleft",
+                id=f"{map_id}-layers",
+            ),
             dl.ScaleControl(position="bottomleft", imperial=False),
         ]
     else:

@@ -25,18 +25,33 @@ def test_password_hashing_and_policy() -> None:
         auth.hash_password("ngắn!")
 
 
-@pytest.mark.parametrize(("role", "path", "ok"), [
-    ("leader", "/", True), ("operator", "/tablet", True), ("admin", "/wall", True),
-    ("display", "/wall", True), ("display", "/", False), ("display", "/tablet", False), ("hacker", "/wall", False),
-])
+@pytest.mark.parametrize(
+    ("role", "path", "ok"),
+    [
+        ("leader", "/", True),
+        ("operator", "/tablet", True),
+        ("admin", "/wall", True),
+        ("display", "/wall", True),
+        ("display", "/", False),
+        ("display", "/tablet", False),
+        ("hacker", "/wall", False),
+    ],
+)
 def test_page_access_by_role(role: str, path: str, ok: bool) -> None:
     assert auth.may_view(role, path) is ok
 
 
-@pytest.mark.parametrize(("target", "safe"), [
-    ("/wall", "/wall"), ("/tablet?x=1", "/tablet?x=1"), ("//evil.example/", "/"), ("https://evil.example", "/"),
-    ("javascript:alert(1)", "/"), (None, "/"),
-])
+@pytest.mark.parametrize(
+    ("target", "safe"),
+    [
+        ("/wall", "/wall"),
+        ("/tablet?x=1", "/tablet?x=1"),
+        ("//evil.example/", "/"),
+        ("https://evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        (None, "/"),
+    ],
+)
 def test_safe_next(target: str | None, safe: str) -> None:
     assert auth.safe_next(target) == safe
 
@@ -82,7 +97,9 @@ def test_login_checks_csrf_and_password_and_audits(web: tuple[dash.Dash, str]) -
     assert r.status_code == 303 and r.headers["Location"] == "/tablet"
     assert client.get("/tablet").status_code == 200
     with psycopg.connect(dsn) as conn:
-        rows = conn.execute("SELECT actor, action FROM audit_log WHERE action LIKE 'login%%' ORDER BY id").fetchall()
+        rows = conn.execute(
+            "SELECT actor, action FROM audit_log WHERE action LIKE 'login%%' ORDER BY id"
+        ).fetchall()
         stored = conn.execute("SELECT password_hash FROM users WHERE username = 'lan'").fetchone()
     assert rows == [("lan", "login.failed"), ("lan", "login")]
     assert stored is not None and PASSWORD not in stored[0]

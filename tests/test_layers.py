@@ -26,29 +26,55 @@ from layers import air, alerts, boundaries, cameras, reports, traffic
 from layers.registry import LAYER_IDS, payload
 
 NOW = datetime(2026, 11, 23, 7, 30, tzinfo=UTC)  # 14:30 in Hải Phòng
-SQUARE = {"type": "Polygon", "coordinates": [[[106.6, 20.8], [106.7, 20.8], [106.7, 20.9], [106.6, 20.9], [106.6, 20.8]]]}
-SQUARE2 = {"type": "Polygon", "coordinates": [[[106.7, 20.8], [106.8, 20.8], [106.8, 20.9], [106.7, 20.9], [106.7, 20.8]]]}
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[106.6, 20.8], [106.7, 20.8], [106.7, 20.9], [106.6, 20.9], [106.6, 20.8]]],
+}
+SQUARE2 = {
+    "type": "Polygon",
+    "coordinates": [[[106.7, 20.8], [106.8, 20.8], [106.8, 20.9], [106.7, 20.9], [106.7, 20.8]]],
+}
 BOUNDS = Boundaries(
-    "test-set", True, "commune",
-    {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": SQUARE, "properties": {"code": "U1", "full_name": "Phường Một"}},
-        {"type": "Feature", "geometry": SQUARE2, "properties": {"code": "U2", "full_name": "Xã Hai"}},
-    ]},
+    "test-set",
+    True,
+    "commune",
+    {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": SQUARE, "properties": {"code": "U1", "full_name": "Phường Một"}},
+            {"type": "Feature", "geometry": SQUARE2, "properties": {"code": "U2", "full_name": "Xã Hai"}},
+        ],
+    },
     {"U1": "Phường Một", "U2": "Xã Hai"},
 )
 
 
-def src(sid: str, kind: str, lon: float = 106.65, lat: float = 20.85, unit: str | None = "U1", geometry=None) -> SourceInfo:
+def src(
+    sid: str, kind: str, lon: float = 106.65, lat: float = 20.85, unit: str | None = "U1", geometry=None
+) -> SourceInfo:
     return SourceInfo(sid, kind, f"Tên {sid}", lon, lat, unit, geometry, {})
 
 
-SOURCES = MappingProxyType({
-    "cam-1": src("cam-1", "camera"), "cam-2": src("cam-2", "camera", 106.75), "cam-3": src("cam-3", "camera"),
-    "cam-4": src("cam-4", "camera"),
-    "seg-1": src("seg-1", "traffic", geometry={"type": "LineString", "coordinates": [[106.6, 20.8], [106.61, 20.81]]}),
-    "seg-2": src("seg-2", "traffic", geometry={"type": "LineString", "coordinates": [[106.7, 20.8], [106.71, 20.81]]}),
-    "air-1": src("air-1", "air"), "air-2": src("air-2", "air", 106.75, unit="U2"),
-})
+SOURCES = MappingProxyType(
+    {
+        "cam-1": src("cam-1", "camera"),
+        "cam-2": src("cam-2", "camera", 106.75),
+        "cam-3": src("cam-3", "camera"),
+        "cam-4": src("cam-4", "camera"),
+        "seg-1": src(
+            "seg-1",
+            "traffic",
+            geometry={"type": "LineString", "coordinates": [[106.6, 20.8], [106.61, 20.81]]},
+        ),
+        "seg-2": src(
+            "seg-2",
+            "traffic",
+            geometry={"type": "LineString", "coordinates": [[106.7, 20.8], [106.71, 20.81]]},
+        ),
+        "air-1": src("air-1", "air"),
+        "air-2": src("air-2", "air", 106.75, unit="U2"),
+    }
+)
 
 
 def state(**kw) -> CityState:  # type: ignore[no-untyped-def]
@@ -56,30 +82,69 @@ def state(**kw) -> CityState:  # type: ignore[no-untyped-def]
 
 
 def test_camera_states_classify_online_offline_incident_and_silent() -> None:
-    rows = [CameraMinute("cam-1", NOW, True, 10, None), CameraMinute("cam-2", NOW, False, None, None),
-            CameraMinute("cam-3", NOW, True, 5, 0.9)]
+    rows = [
+        CameraMinute("cam-1", NOW, True, 10, None),
+        CameraMinute("cam-2", NOW, False, None, None),
+        CameraMinute("cam-3", NOW, True, 5, 0.9),
+    ]
     got = {c.source_id: c.status for c in camera_states(SOURCES, rows)}
     assert got == {"cam-1": "online", "cam-2": "offline", "cam-3": "incident", "cam-4": "nodata"}
 
 
 def test_cameras_layer_json() -> None:
-    st = state(cameras=camera_states(SOURCES, [CameraMinute("cam-1", NOW, True, 10, None),
-                                               CameraMinute("cam-2", NOW, False, None, None)]))
+    st = state(
+        cameras=camera_states(
+            SOURCES,
+            [CameraMinute("cam-1", NOW, True, 10, None), CameraMinute("cam-2", NOW, False, None, None)],
+        )
+    )
     data = cameras.build(st, "vi")
     assert data.features["features"][:2] == [
-        {"type": "Feature", "id": "cam-1", "geometry": {"type": "Point", "coordinates": [106.65, 20.85]},
-         "properties": {"layer": "cameras", "status": "online", "color": "#2CA02C", "radius": 7,
-                        "tooltip": "Tên cam-1: Đang hoạt động"}},
-        {"type": "Feature", "id": "cam-2", "geometry": {"type": "Point", "coordinates": [106.75, 20.85]},
-         "properties": {"layer": "cameras", "status": "offline", "color": "#5A5A5A", "radius": 7,
-                        "tooltip": "Tên cam-2: Mất kết nối"}},
+        {
+            "type": "Feature",
+            "id": "cam-1",
+            "geometry": {"type": "Point", "coordinates": [106.65, 20.85]},
+            "properties": {
+                "layer": "cameras",
+                "status": "online",
+                "color": "#2CA02C",
+                "radius": 7,
+                "tooltip": "Tên cam-1: Đang hoạt động",
+            },
+        },
+        {
+            "type": "Feature",
+            "id": "cam-2",
+            "geometry": {"type": "Point", "coordinates": [106.75, 20.85]},
+            "properties": {
+                "layer": "cameras",
+                "status": "offline",
+                "color": "#5A5A5A",
+                "radius": 7,
+                "tooltip": "Tên cam-2: Mất kết nối",
+            },
+        },
     ]
     assert [e.label for e in cameras.build(st, "en").legend.entries] == [
-        "Online", "Offline", "Incident detected", "No data yet"]
+        "Online",
+        "Offline",
+        "Incident detected",
+        "No data yet",
+    ]
 
 
-@pytest.mark.parametrize(("ratio", "band"), [(1.1, "free"), (0.8, "free"), (0.79, "slow"), (0.5, "slow"),
-                                             (0.3, "congested"), (0.1, "jammed"), (0.0, "jammed")])
+@pytest.mark.parametrize(
+    ("ratio", "band"),
+    [
+        (1.1, "free"),
+        (0.8, "free"),
+        (0.79, "slow"),
+        (0.5, "slow"),
+        (0.3, "congested"),
+        (0.1, "jammed"),
+        (0.0, "jammed"),
+    ],
+)
 def test_traffic_band_edges(ratio: float, band: str) -> None:
     assert traffic.band(ratio)[0] == band
 
@@ -93,8 +158,12 @@ def test_traffic_layer_colours_by_speed_against_free_flow() -> None:
     st = state(traffic=traffic_states([TrafficMinute("seg-1", NOW, 10.0, 50.0, 900.0, 40.0)]))
     feats = {f["id"]: f for f in traffic.build(st, "vi").features["features"]}
     assert feats["seg-1"]["properties"] == {
-        "layer": "traffic", "status": "jammed", "color": "#A50F15", "weight": 6,
-        "tooltip": "Tên seg-1: 10 km/h (20% tốc độ tự do)"}
+        "layer": "traffic",
+        "status": "jammed",
+        "color": "#A50F15",
+        "weight": 6,
+        "tooltip": "Tên seg-1: 10 km/h (20% tốc độ tự do)",
+    }
     assert feats["seg-1"]["geometry"] == SOURCES["seg-1"].geometry
     assert feats["seg-2"]["properties"]["status"] == "nodata"
 
@@ -109,18 +178,31 @@ def test_air_layer_uses_vn_aqi_bands() -> None:
     st = state(air=air_states(_air_rows("air-1", 40.0), NOW))
     assert st.air[0].aqi == 80
     feats = {f["id"]: f["properties"] for f in air.build(st, "vi").features["features"]}
-    assert feats["air-1"] == {"layer": "air", "radius": 11, "status": "aqi2", "color": "#FFFF00", "aqi": 80,
-                              "tooltip": "Tên air-1: VN_AQI 80 – Trung bình"}
+    assert feats["air-1"] == {
+        "layer": "air",
+        "radius": 11,
+        "status": "aqi2",
+        "color": "#FFFF00",
+        "aqi": 80,
+        "tooltip": "Tên air-1: VN_AQI 80 – Trung bình",
+    }
     assert feats["air-2"]["status"] == "nodata"
 
 
 def _report(tid: str, lon: float, lat: float, unit: str | None, action: str = "created") -> ReportRow:
-    return ReportRow(tid, NOW - timedelta(hours=1), NOW - timedelta(minutes=30), action, "ngap_ung", "app", lon, lat, unit)
+    return ReportRow(
+        tid, NOW - timedelta(hours=1), NOW - timedelta(minutes=30), action, "ngap_ung", "app", lon, lat, unit
+    )
 
 
 def test_reports_markers_and_heat_grid() -> None:
-    st = state(reports=(_report("T1", 106.655, 20.855, "U1"), _report("T2", 106.656, 20.856, "U1", "updated"),
-                        _report("T3", 106.755, 20.855, "U2")))
+    st = state(
+        reports=(
+            _report("T1", 106.655, 20.855, "U1"),
+            _report("T2", 106.656, 20.856, "U1", "updated"),
+            _report("T3", 106.755, 20.855, "U2"),
+        )
+    )
     feats = reports.build(st, "en").features["features"]
     assert [f["properties"]["status"] for f in feats] == ["created", "updated", "created"]
     assert feats[1]["properties"]["tooltip"] == "ngap_ung – Updated (14:00:00)"
@@ -131,9 +213,14 @@ def test_reports_markers_and_heat_grid() -> None:
 
 
 def test_choropleth_counts_reports_and_worst_aqi_per_unit() -> None:
-    st = state(reports=(_report("T1", 106.65, 20.85, "U1"), _report("T2", 106.65, 20.85, "U1"),
-                        _report("T3", 106.75, 20.85, "U2")),
-               air=air_states(_air_rows("air-1", 40.0) + _air_rows("air-2", 160.0), NOW))
+    st = state(
+        reports=(
+            _report("T1", 106.65, 20.85, "U1"),
+            _report("T2", 106.65, 20.85, "U1"),
+            _report("T3", 106.75, 20.85, "U2"),
+        ),
+        air=air_states(_air_rows("air-1", 40.0) + _air_rows("air-2", 160.0), NOW),
+    )
     by_code = {f["id"]: f["properties"] for f in boundaries.build(st, "vi").features["features"]}
     assert (by_code["U1"]["n"], by_code["U1"]["color"]) == (2, "#C6DBEF")
     assert by_code["U1"]["tooltip"] == "Phường Một: 2 phản ánh"
@@ -144,12 +231,34 @@ def test_choropleth_counts_reports_and_worst_aqi_per_unit() -> None:
 
 def test_alerts_layer_places_alerts_and_skips_silenced() -> None:
     docs = [
-        {"alert_id": "a1", "severity": "severe", "state": "new", "title_vi": "Ùn tắc cầu Bính",
-         "title_en": "Jam on Bính bridge", "lon": 106.66, "lat": 20.87, "created_at": NOW.isoformat()},
-        {"alert_id": "a2", "severity": "minor", "state": "acknowledged", "title_vi": "Camera mất kết nối",
-         "title_en": "Camera offline", "source_id": "cam-2"},
-        {"alert_id": "a3", "severity": "minor", "state": "new", "title_vi": "x", "title_en": "x",
-         "silenced_until": (datetime.now(UTC) + timedelta(hours=1)).isoformat(), "lon": 106.6, "lat": 20.8},
+        {
+            "alert_id": "a1",
+            "severity": "severe",
+            "state": "new",
+            "title_vi": "Ùn tắc cầu Bính",
+            "title_en": "Jam on Bính bridge",
+            "lon": 106.66,
+            "lat": 20.87,
+            "created_at": NOW.isoformat(),
+        },
+        {
+            "alert_id": "a2",
+            "severity": "minor",
+            "state": "acknowledged",
+            "title_vi": "Camera mất kết nối",
+            "title_en": "Camera offline",
+            "source_id": "cam-2",
+        },
+        {
+            "alert_id": "a3",
+            "severity": "minor",
+            "state": "new",
+            "title_vi": "x",
+            "title_en": "x",
+            "silenced_until": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+            "lon": 106.6,
+            "lat": 20.8,
+        },
     ]
     from ioc.queries import AlertDoc
 
@@ -187,10 +296,14 @@ def test_payload_is_shared_per_snapshot_and_json_ready() -> None:
 
 
 def test_kpis_count_today_in_local_time() -> None:
-    late = ReportRow("T9", datetime(2026, 11, 22, 17, 30, tzinfo=UTC), NOW, "updated", None, "app", 106.6, 20.8, None)
-    st = state(reports=(late, _report("T1", 106.65, 20.85, "U1")),
-               cameras=camera_states(SOURCES, [CameraMinute("cam-1", NOW, True, 1, None)]),
-               alerts=(AlertView("a", "severe", "new", "t", "t", None, None, None, None, None),))
+    late = ReportRow(
+        "T9", datetime(2026, 11, 22, 17, 30, tzinfo=UTC), NOW, "updated", None, "app", 106.6, 20.8, None
+    )
+    st = state(
+        reports=(late, _report("T1", 106.65, 20.85, "U1")),
+        cameras=camera_states(SOURCES, [CameraMinute("cam-1", NOW, True, 1, None)]),
+        alerts=(AlertView("a", "severe", "new", "t", "t", None, None, None, None, None),),
+    )
     k = components.kpis(Snapshot(1, NOW, st), st)
     # 17:30 UTC on the 22nd is 00:30 on the 23rd in Hải Phòng: received "today".
     assert (k.reports_received_today, k.reports_updated_today) == (2, 1)
@@ -202,7 +315,9 @@ def test_kpi_card_and_alert_item_layout() -> None:
     card = components.kpi_card("Camera hoạt động", "66/73")
     assert card.to_plotly_json()["props"]["className"] == "ioc-kpi"
     assert [c.children for c in card.children if c is not None] == ["Camera hoạt động", "66/73"]
-    item = components.alert_item(AlertView("a1", "extreme", "new", "Cháy", "Fire", None, None, None, None, NOW), "en")
+    item = components.alert_item(
+        AlertView("a1", "extreme", "new", "Cháy", "Fire", None, None, None, None, NOW), "en"
+    )
     assert item.id == "alert-a1" and "ioc-alert-new" in item.className
     assert item.children[1].children == "Fire" and item.children[2].children == "14:30:00"
 

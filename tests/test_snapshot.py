@@ -43,7 +43,11 @@ def test_snapshot_reads_the_stored_city(stack: Stack) -> None:
     assert len(live.reports) == 40 and all(r.admin_unit for r in live.reports)
     assert sum(s.accepted for s in snap.ingest) == inserted
     minute = now.replace(second=0, microsecond=0)
-    in_window = sum(1 for e in events if e.kind is SourceKind.CAMERA and minute - timedelta(minutes=5) <= e.event_time < minute)
+    in_window = sum(
+        1
+        for e in events
+        if e.kind is SourceKind.CAMERA and minute - timedelta(minutes=5) <= e.event_time < minute
+    )
     assert in_window > 0 and snap.rate("camera") == pytest.approx(in_window / 5)
     assert snap.history[1].cameras and len(snap.history) == 24
     with psycopg.connect(dsn) as conn:

@@ -20,8 +20,9 @@ def csrf_from_form(html: str) -> str:
 def login(client: FlaskClient, username: str, password: str = PASSWORD, next_path: str = "/") -> Any:
     page = client.get("/login?next=" + next_path)
     token = csrf_from_form(page.get_data(as_text=True))
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": token,
-                                       "next": next_path})
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token, "next": next_path}
+    )
 
 
 def callback_key(app: dash.Dash, output_part: str) -> str:
@@ -30,8 +31,14 @@ def callback_key(app: dash.Dash, output_part: str) -> str:
     return keys[0]
 
 
-def map_refresh(client: FlaskClient, app: dash.Dash, seen: dict[str, Any] | None = None, hours: int = 0,
-                layer_ids: tuple[str, ...] = (), csrf: str | None = None) -> Any:
+def map_refresh(
+    client: FlaskClient,
+    app: dash.Dash,
+    seen: dict[str, Any] | None = None,
+    hours: int = 0,
+    layer_ids: tuple[str, ...] = (),
+    csrf: str | None = None,
+) -> Any:
     """POST the map page's live callback as dash-renderer would; returns the response."""
     from ioc import ids
 
@@ -43,8 +50,10 @@ def map_refresh(client: FlaskClient, app: dash.Dash, seen: dict[str, Any] | None
             {"id": ids.MAP_FEED, "property": "children"},
             {"id": ids.MAP_SEEN, "property": "data"},
         ],
-        "inputs": [{"id": ids.MAP_TICK, "property": "n_intervals", "value": 1},
-                   {"id": ids.MAP_SLIDER, "property": "value", "value": hours}],
+        "inputs": [
+            {"id": ids.MAP_TICK, "property": "n_intervals", "value": 1},
+            {"id": ids.MAP_SLIDER, "property": "value", "value": hours},
+        ],
         "state": [{"id": ids.MAP_SEEN, "property": "data", "value": seen or {}}],
         "changedPropIds": [f"{ids.MAP_TICK}.n_intervals"],
     }
