@@ -142,6 +142,11 @@ def test_retrain_learns_confirmed_labels_and_leaves_the_old_model(small_model: T
     assert small_model.suggest(text).category_code == before
     with pytest.raises(ValueError, match="noise"):
         small_model.retrain([(text, "noise")])
+    few = [corpus.LabelledReport("ổ gà to", "road_infra")] * 5 + [
+        corpus.LabelledReport("mất điện", "utilities")
+    ]
+    with pytest.raises(ValueError, match="utilities"):
+        TriageClassifier.train(few)
 
 
 def test_save_load_and_cache(tmp_path: Path, small_model: TriageClassifier) -> None:

@@ -18,6 +18,7 @@ import hashlib
 import os
 import random
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ from ioc.triage.text import char_view, fold, has_diacritics, word_view
 
 MODEL_FORMAT = 1
 _SOURCES = (Path(__file__), Path(corpus_mod.__file__), Path(__file__).with_name("text.py"), CATEGORIES_PATH)
+_CV_FOLDS = 3
 CONFIRMED_WEIGHT = 3.0  # a label a staff member confirmed counts more than a generated one
 
 
@@ -122,7 +124,7 @@ def build_pipeline(seed: int = 0) -> Pipeline:
         # Accented words carry meaning but split a report from its unaccented twin: weigh them less.
         transformer_weights={"chars_folded": 1.0, "words_accented": 0.5, "words_folded": 1.0},
     )
-    model = CalibratedClassifierCV(LinearSVC(C=0.5, random_state=seed), method="sigmoid", cv=3)
+    model = CalibratedClassifierCV(LinearSVC(C=0.5, random_state=seed), method="sigmoid", cv=_CV_FOLDS)
     return Pipeline([("features", features), ("model", model)])
 
 
@@ -212,6 +214,11 @@ class TriageClassifier:
             )
         if len(set(labels)) < 2:
             raise ValueError(f"need at least two categories to train, got {sorted(set(labels))}")
+        too_few = sorted(code for code, n in Counter(labels).items() if n < _CV_FOLDS)
+        if too_few:
+            raise ValueError(
+                f"calibration needs at least {_CV_FOLDS} examples per category; too few: {too_few}"
+            )
         # Every accented example also teaches its unaccented twin, so both get the same category.
         twins = [i for i, t in enumerate(texts) if has_diacritics(t)]
         x_texts = list(texts) + [fold(texts[i]) for i in twins]
