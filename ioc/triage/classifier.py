@@ -132,9 +132,9 @@ def split(
     reports: Sequence[LabelledReport],
     test_size: float = 0.2,
     seed: int = 0,
-    by: Literal["row", "phrase"] = "row",
+    by: Literal["row", "phrase"] = "phrase",
 ) -> tuple[list[LabelledReport], list[LabelledReport]]:
-    """Train/test split: random rows, or whole core phrasings held out (``by="phrase"``)."""
+    """Train/test split holding out whole core phrasings (default), or random rows (``by="row"``)."""
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
     rng = random.Random(seed)
