@@ -376,6 +376,13 @@ def test_migrate_builds_the_timescale_schema(timescale: TimescaleServer, migrate
         assert {r[0] for r in segment} == {"camera_events", "traffic_events", "air_events"}
 
         assert migrate(conn) == []  # a second start applies nothing
+        # Statements run in autocommit, so a crash can leave 002 half applied and unrecorded: applying
+        # it again over itself must succeed (every statement is idempotent on real TimescaleDB).
+        jobs_sql = "SELECT count(*) FROM timescaledb_information.jobs"
+        jobs_before = conn.execute(jobs_sql).fetchone()
+        conn.execute("DELETE FROM schema_migrations WHERE version = 2")
+        assert migrate(conn) == ["002_rollups"]
+        assert conn.execute(jobs_sql).fetchone() == jobs_before  # no policy added twice
 
 
 def test_sink_insert_mode_stores_every_kind_once(timescale: TimescaleServer, migrated: list[str]) -> None:
