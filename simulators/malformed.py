@@ -105,7 +105,7 @@ def _valid_body(rng: random.Random, kind: SourceKind, site: Site, now: datetime)
     if kind is SourceKind.CAMERA:
         return base | {"online": True, "counts": {"motorbike": rng.randint(5, 60), "car": rng.randint(0, 12)},
                        "detections": []}  # fmt: skip
-    return base | {"ticket_id": f"PA-BAD-{rng.getrandbits(24):06X}", "category": "khac",
+    return base | {"ticket_id": f"PA-BAD-{rng.getrandbits(24):06X}", "category": "other",
                    "text": "Phản ánh thử nghiệm đường ống.", "lon": 106.68, "lat": 20.85,
                    "channel": str(site.properties.get("channel", "app"))}  # fmt: skip
 

@@ -21,13 +21,13 @@ from simulators.base import IncidentIndex, poisson, seeded_uuid, stream_rng
 from simulators.scenario import Incident
 
 CATEGORIES = (
-    "giao_thong",
-    "ha_tang_giao_thong",
-    "moi_truong",
-    "trat_tu_do_thi",
-    "dien_nuoc_chieu_sang",
-    "an_ninh_trat_tu",
-    "khac",
+    "traffic",
+    "road_infra",
+    "environment",
+    "urban_order",
+    "utilities",
+    "public_order",
+    "other",
 )
 
 
@@ -135,44 +135,44 @@ _DAY_WEIGHTS = (24, 16, 20, 18, 12, 5, 5)
 _NIGHT_WEIGHTS = (10, 8, 14, 12, 16, 34, 6)
 
 TEMPLATES: dict[str, tuple[str, ...]] = {
-    "giao_thong": (
+    "traffic": (
         "Ùn tắc kéo dài trên đường {street}, xe máy leo cả lên vỉa hè.",
         "Đèn tín hiệu giao thông ở ngã tư {street} bị hỏng, các phương tiện đi lộn xộn.",
         "Xe tải chở vật liệu chạy quá tốc độ trên đường {street}, rất nguy hiểm.",
         "Ô tô đỗ dưới lòng đường {street} gây cản trở giao thông giờ cao điểm.",
         "Xe container đi vào giờ cấm trên đường {street}.",
     ),
-    "ha_tang_giao_thong": (
+    "road_infra": (
         "Ổ gà lớn trên đường {street} gần số nhà {number}, người đi xe máy dễ ngã.",
         "Nắp cống bị vỡ trên vỉa hè đường {street}, đề nghị thay thế sớm.",
         "Mặt đường {street} bị lún, sụt sau khi thi công cáp ngầm.",
         "Biển báo giao thông ở đầu đường {street} bị đổ.",
     ),
-    "moi_truong": (
+    "environment": (
         "Rác thải tập kết bừa bãi ở đầu ngõ {number} đường {street}, bốc mùi hôi thối.",
         "Khói bụi từ công trình xây dựng trên đường {street} không được che chắn.",
         "Có người đốt rác gây khói mù mịt ở khu dân cư gần đường {street}.",
         "Nước thải chảy tràn ra mặt đường {street}.",
     ),
-    "trat_tu_do_thi": (
+    "urban_order": (
         "Lấn chiếm vỉa hè để bán hàng trên phố {street}, người đi bộ phải xuống lòng đường.",
         "Quán ăn bày bàn ghế kín vỉa hè đường {street}.",
         "Công trình xây dựng không phép tại ngõ {number} {street}.",
         "Quảng cáo rao vặt dán đầy cột điện trên đường {street}.",
     ),
-    "dien_nuoc_chieu_sang": (
+    "utilities": (
         "Đèn chiếu sáng trên đường {street} bị hỏng mấy hôm nay, buổi tối rất tối.",
         "Mất nước sinh hoạt từ sáng tại khu dân cư gần đường {street}.",
         "Đường ống nước bị vỡ, nước chảy lênh láng trên đường {street}.",
         "Dây điện bị võng thấp, nguy hiểm ở ngõ {number} {street}.",
     ),
-    "an_ninh_trat_tu": (
+    "public_order": (
         "Nhóm thanh niên tụ tập gây ồn ào lúc đêm khuya gần đường {street}.",
         "Hát karaoke quá giờ quy định tại khu dân cư đường {street}.",
         "Có dấu hiệu đua xe trái phép trên đường {street} vào ban đêm.",
         "Phát hiện đối tượng khả nghi trộm cắp xe máy ở ngõ {number} {street}.",
     ),
-    "khac": (
+    "other": (
         "Đề nghị bổ sung cây xanh, ghế đá tại vườn hoa gần đường {street}.",
         "Cây xanh có nguy cơ gãy đổ trên đường {street}, đề nghị cắt tỉa.",
         "Chó thả rông không rọ mõm trên đường {street}.",
@@ -181,21 +181,21 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
 
 # Texts for the extra reports an incident causes, by category.
 INCIDENT_TEMPLATES: dict[str, tuple[str, ...]] = {
-    "ha_tang_giao_thong": (
+    "road_infra": (
         "Đường {place} ngập sâu sau mưa, nước ngập quá bánh xe máy, nhiều xe chết máy.",
         "Khu vực {place} ngập nặng, nước tràn vào nhà dân, cống thoát không kịp.",
         "Ngập úng tại {place}, đề nghị cử lực lượng hỗ trợ phân luồng.",
     ),
-    "giao_thong": (
+    "traffic": (
         "Tắc đường nghiêm trọng tại {place}, xe không nhúc nhích được.",
         "Có xe chết máy dừng giữa {place}, gây ùn tắc.",
         "Giao thông qua {place} rất chậm, đề nghị CSGT điều tiết.",
     ),
-    "an_ninh_trat_tu": (
+    "public_order": (
         "Đám đông tập trung rất đông ở {place}, lộn xộn, cần lực lượng giữ trật tự.",
         "Người dân tụ tập đông tại {place}, xe cộ đi lại khó khăn.",
     ),
-    "moi_truong": (
+    "environment": (
         "Không khí ở {place} mù mịt, mùi khét, khó thở.",
         "Khói bụi dày đặc quanh {place} từ sáng, đề nghị kiểm tra.",
     ),
@@ -281,7 +281,7 @@ class ReportSource:
     def _incident_report(self, rng: random.Random, t: datetime, inc: Incident) -> FeedbackEvent:
         assert inc.reports is not None
         category = inc.reports.category
-        templates = INCIDENT_TEMPLATES.get(category, TEMPLATES.get(category, TEMPLATES["khac"]))
+        templates = INCIDENT_TEMPLATES.get(category, TEMPLATES.get(category, TEMPLATES["other"]))
         text = rng.choice(templates).format(
             place=inc.place.name, street=inc.place.name, number=rng.randint(2, 420)
         )
