@@ -1,0 +1,237 @@
+"""Feedback events → tickets: classify, route, set the deadline, suggest duplicates.
+
+The spine stores every citizen report in ``feedback_events``. :func:`intake_once` picks up the
+rows it has not processed yet (an anti-join on ``ticket_intake_done`` behind a watermark on
+``ingested_at`` minus a safety margin, so a batch that committed late is still seen), and for each:
+
+* ``created``: a ticket is received; the classifier's suggestion (category, confidence) and the
+  nearest open duplicate (same category, 50 m, 72 h) are recorded; the deadline counts working days
+  of the suggested category; at or above the routing threshold the category is applied and the
+  ticket assigned to its owner, otherwise it waits in the triage queue;
+* ``updated``: the citizen's new text is added to the ticket's history.
+
+Each event is processed in its own transaction together with its ``ticket_intake_done`` row, so a
+crash never creates a ticket twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import LiteralString
+
+import psycopg
+from psycopg.rows import class_row
+
+from ioc.settings import Settings
+from ioc.tickets import store
+from ioc.tickets.store import NewTicket
+from ioc.tickets.workflow import Change, Kind
+from ioc.triage.calendar import WorkingCalendar, deadline_for, default_calendar
+from ioc.triage.categories import CategoryCatalog, load_catalog
+from ioc.triage.classifier import Suggestion, TriageClassifier, default_classifier
+from ioc.triage.duplicates import DEFAULT_WINDOW, ReportPoint, candidates_for
+from ioc.triage.routing import RoutingTable
+
+log = logging.getLogger(__name__)
+
+ACTOR = "intake"  # the system actor of automatic changes
+SAFETY_MARGIN = timedelta(minutes=10)  # rows may commit with an older ingested_at than ones already seen
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    event_id: uuid.UUID
+    event_time: datetime
+    ingested_at: datetime
+    admin_unit: str | None
+    ticket_id: str
+    action: str
+    category: str | None
+    text: str
+    lon: float
+    lat: float
+    photo_urls: list[str]
+    channel: str
+    reporter_name: str | None
+    reporter_phone: str | None
+
+
+_PENDING: LiteralString = (
+    "SELECT f.event_id, f.event_time, f.ingested_at, f.admin_unit, f.ticket_id, f.action, f.category, f.text,"
+    " f.lon, f.lat, f.photo_urls, f.channel, f.reporter_name, f.reporter_phone FROM feedback_events f"
+    " WHERE f.ingested_at >= %s AND NOT EXISTS (SELECT 1 FROM ticket_intake_done d WHERE d.event_id = f.event_id)"
+    " ORDER BY f.ingested_at, f.event_time, f.event_id LIMIT %s"
+)
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The models and tables intake uses (built once per process)."""
+
+    classifier: TriageClassifier
+    routing: RoutingTable
+    catalog: CategoryCatalog
+    calendar: WorkingCalendar
+
+    @classmethod
+    def default(cls) -> Intake:
+        return _default_intake()
+
+    def once(self, conn: psycopg.Connection, *, batch: int = BATCH, now: datetime | None = None) -> int:
+        """Process up to ``batch`` pending feedback events; returns how many were processed."""
+        row = conn.execute("SELECT ingested_at FROM ticket_intake_watermark WHERE id = 1").fetchone()
+        since = row[0] - SAFETY_MARGIN if row else datetime(1970, 1, 1, tzinfo=UTC)
+        with conn.cursor(row_factory=class_row(FeedbackRow)) as cur:
+            rows = cur.execute(_PENDING, (since, batch)).fetchall()
+        if not rows:
+            return 0
+        created = [r for r in rows if r.action == "created"]
+        suggestions: dict[uuid.UUID, Suggestion] = dict(
+            zip(
+                (r.event_id for r in created),
+                self.classifier.suggest_many([r.text for r in created]),
+                strict=True,
+            )
+        )
+        earliest = min(r.event_time for r in rows) - DEFAULT_WINDOW
+        points = [ReportPoint(*p) for p in store.open_points(conn, earliest)]
+        for r in rows:
+            with conn.transaction():
+                ticket_id = self._process(conn, r, suggestions, points, now or datetime.now(UTC))
+                conn.execute(
+                    "INSERT INTO ticket_intake_done (event_id, ticket_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                    (r.event_id, ticket_id),
+                )
+        newest = max(r.ingested_at for r in rows)
+        conn.execute(
+            "INSERT INTO ticket_intake_watermark (id, ingested_at) VALUES (1, %s)"
+            " ON CONFLICT (id) DO UPDATE SET ingested_at = greatest(ticket_intake_watermark.ingested_at,"
+            " EXCLUDED.ingested_at)",
+            (newest,),
+        )
+        return len(rows)
+
+    def _process(
+        self,
+        conn: psycopg.Connection,
+        r: FeedbackRow,
+        suggestions: dict[uuid.UUID, Suggestion],
+        points: list[ReportPoint],
+        now: datetime,
+    ) -> str:
+        existing = store.get_ticket(conn, r.ticket_id)
+        if existing is not None:
+            at = max(now, existing.updated_at)
+            store.apply_change(conn, r.ticket_id, Change(Kind.NOTE, at, "citizen", text=r.text))
+            return r.ticket_id
+        suggestion = suggestions.get(r.event_id) or self.classifier.suggest(r.text)
+        new = NewTicket(
+            ticket_id=r.ticket_id,
+            received_at=r.event_time,
+            channel=r.channel,
+            text=r.text,
+            lon=r.lon,
+            lat=r.lat,
+            admin_unit=r.admin_unit,
+            photo_urls=tuple(r.photo_urls),
+            reporter_name=r.reporter_name,
+            reporter_phone=r.reporter_phone,
+            source_event_id=r.event_id,
+        )
+        self.receive(conn, new, suggestion, now, points)
+        return r.ticket_id
+
+    def receive(
+        self,
+        conn: psycopg.Connection,
+        new: NewTicket,
+        suggestion: Suggestion,
+        now: datetime,
+        points: list[ReportPoint] | None = None,
+    ) -> store.TicketRow | None:
+        """Create a ticket with its suggestion, duplicate hint, deadline and (above threshold) owner."""
+        category_code, confidence = suggestion.category_code, round(float(suggestion.confidence), 4)
+        category = self.catalog.get(category_code)
+        deadline = deadline_for(new.received_at, category, self.calendar)
+        row = store.create_ticket(conn, new, ACTOR, deadline=deadline)
+        if row is None:
+            return None
+        at = max(now, new.received_at)
+        point = ReportPoint(new.ticket_id, category_code, new.lat, new.lon, new.received_at)
+        if points is None:
+            points = [
+                ReportPoint(*p)
+                for p in store.open_points(conn, new.received_at - DEFAULT_WINDOW, [new.ticket_id])
+            ]
+        dup = candidates_for(point, points)
+        points.append(point)
+        store.apply_change(
+            conn,
+            new.ticket_id,
+            Change(
+                Kind.SUGGESTED,
+                at,
+                ACTOR,
+                category=category_code,
+                confidence=confidence,
+                duplicate_of=dup[0].report_id if dup else None,
+            ),
+        )
+        if new.admin_unit is None:
+            return store.require_ticket(conn, new.ticket_id)  # no unit: a person must route it
+        decision = self.routing.decide(suggestion, new.admin_unit)
+        if not decision.auto_applied:
+            return store.require_ticket(conn, new.ticket_id)
+        store.apply_change(
+            conn,
+            new.ticket_id,
+            Change(Kind.CLASSIFIED, at, ACTOR, category=category_code, auto=True, confidence=confidence),
+        )
+        owner = decision.owner
+        return store.apply_change(
+            conn,
+            new.ticket_id,
+            Change(
+                Kind.ASSIGNED,
+                at,
+                ACTOR,
+                owner_kind=owner.kind,
+                owner_code=owner.code,
+                owner_name=owner.name_vi,
+                auto=True,
+            ),
+        )
+
+
+@cache
+def _default_intake() -> Intake:
+    catalog = load_catalog()
+    return Intake(default_classifier(), RoutingTable.load(catalog=catalog), catalog, default_calendar())
+
+
+def intake_once(conn: psycopg.Connection) -> int:
+    """Process pending feedback events with the default models; returns how many were processed."""
+    return Intake.default().once(conn)
+
+
+def run_intake(settings: Settings, stop: threading.Event, *, poll_seconds: float = 2.0) -> None:
+    """Loop until ``stop`` is set: drain pending events, then wait ``poll_seconds``; reconnect on errors."""
+    intake = Intake.default()
+    backoff = 1.0
+    while not stop.is_set():
+        try:
+            with psycopg.connect(settings.database_dsn(), autocommit=True) as conn:
+                backoff = 1.0
+                while not stop.is_set():
+                    if intake.once(conn) == 0:
+                        stop.wait(poll_seconds)
+        except psycopg.OperationalError as exc:
+            log.warning("ticket intake: database unavailable (%s); retrying in %.0f s", exc, backoff)
+            stop.wait(backoff)
+            backoff = min(backoff * 2, 30.0)
