@@ -39,8 +39,7 @@ class Migration:
 
 def connect(dsn: str, **kwargs: object) -> psycopg.Connection:
     """A connection with UTC session time zone (display code converts to Asia/Ho_Chi_Minh)."""
-    conn = psycopg.connect(dsn, **kwargs)  # type: ignore[arg-type]
-    return conn
+    return psycopg.connect(dsn, options="-c TimeZone=UTC", **kwargs)  # type: ignore[arg-type]
 
 
 def available_migrations() -> list[Migration]:

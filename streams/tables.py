@@ -44,7 +44,6 @@ class TableSpec:
     kind: SourceKind
     table: str
     columns: tuple[str, ...]  # kind-specific columns, after COMMON
-    pg_types: tuple[str, ...]  # their SQL types, for array inserts
     values: Callable[[Any], tuple[Any, ...]]
 
     @property
@@ -56,25 +55,21 @@ class TableSpec:
                 *self.values(event))
 
 
-COMMON_TYPES = ("uuid", "text", "timestamptz", "boolean", "text", "smallint")
-
 SPECS: dict[SourceKind, TableSpec] = {
     SourceKind.CAMERA: TableSpec(
         SourceKind.CAMERA, "camera_events",
-        ("online", "vehicles", "counts", "detections", "top_detection", "top_confidence"),
-        ("boolean", "integer", "jsonb", "jsonb", "text", "real"), _camera),
+        ("online", "vehicles", "counts", "detections", "top_detection", "top_confidence"), _camera),
     SourceKind.TRAFFIC: TableSpec(
         SourceKind.TRAFFIC, "traffic_events",
         ("speed_kmh", "volume_vph", "occupancy_pct", "free_flow_kmh"),
-        ("real", "real", "real", "real"), _traffic),
+        _traffic),
     SourceKind.AIR: TableSpec(
         SourceKind.AIR, "air_events",
         ("pm25", "pm10", "no2", "so2", "o3", "co", "temperature_c", "humidity_pct"),
-        ("real",) * 8, _air),
+        _air),
     SourceKind.FEEDBACK: TableSpec(
         SourceKind.FEEDBACK, "feedback_events",
         ("ticket_id", "action", "category", "text", "lon", "lat", "photo_urls", "channel",
          "reporter_name", "reporter_phone"),
-        ("text", "text", "text", "text", "double precision", "double precision", "text[]", "text", "text", "text"),
         _feedback),
 }
