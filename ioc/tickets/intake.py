@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import LiteralString
@@ -30,6 +30,7 @@ from psycopg.rows import class_row
 from ioc.settings import Settings
 from ioc.tickets import store
 from ioc.tickets.store import NewTicket
+from ioc.tickets.units import UnitNames
 from ioc.tickets.workflow import Change, Kind
 from ioc.triage.calendar import WorkingCalendar, deadline_for, default_calendar
 from ioc.triage.categories import CategoryCatalog, load_catalog
@@ -78,6 +79,7 @@ class Intake:
     routing: RoutingTable
     catalog: CategoryCatalog
     calendar: WorkingCalendar
+    units: UnitNames = field(default_factory=UnitNames)
 
     @classmethod
     def default(cls) -> Intake:
@@ -138,7 +140,7 @@ class Intake:
             text=r.text,
             lon=r.lon,
             lat=r.lat,
-            admin_unit=r.admin_unit,
+            admin_unit=self.units.name(r.admin_unit, r.event_time),
             photo_urls=tuple(r.photo_urls),
             reporter_name=r.reporter_name,
             reporter_phone=r.reporter_phone,

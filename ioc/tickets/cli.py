@@ -1,0 +1,131 @@
+"""``ioc tickets …``: leaders' numbers (and CSV), the intake loop, user scopes and Open311 keys."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ioc.db import connect
+from ioc.launcher import running_settings
+from ioc.tickets import stats as stats_mod
+
+tickets_app = typer.Typer(help="Citizen-report tickets (phản ánh hiện trường).", no_args_is_help=True)
+scope_app = typer.Typer(help="Limit agency and ward users to their own tickets.", no_args_is_help=True)
+key_app = typer.Typer(help="API keys of Open311 (GeoReport v2) clients.", no_args_is_help=True)
+tickets_app.add_typer(scope_app, name="scope")
+tickets_app.add_typer(key_app, name="apikey")
+
+
+def _dsn() -> str:
+    try:
+        return running_settings().database_dsn()
+    except RuntimeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+
+
+def _date(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        d = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"not an ISO date: {value!r}", param_hint=name) from None
+    if d.tzinfo is None:
+        from ioc.i18n import TZ
+
+        d = d.replace(tzinfo=TZ)
+    return d
+
+
+@tickets_app.command("stats")
+def stats(
+    by: Annotated[str, typer.Option(help="total, category, agency, unit, day, week or month")] = "total",
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write the table as CSV to this file.")] = None,
+    since: Annotated[str | None, typer.Option(help="Received from this date (ISO, local time).")] = None,
+    until: Annotated[str | None, typer.Option(help="Received before this date (ISO, local time).")] = None,
+    lang: Annotated[str, typer.Option(help="Header language: vi or en.")] = "vi",
+) -> None:
+    """Received, answered, open, overdue, median time to answer, on time and agreeing."""
+    if by not in stats_mod.BY_VALUES:
+        raise typer.BadParameter(
+            f"must be one of {', '.join(stats_mod.BY_VALUES)}, got {by!r}", param_hint="--by"
+        )
+    if lang not in ("vi", "en"):
+        raise typer.BadParameter(f"must be 'vi' or 'en', got {lang!r}", param_hint="--lang")
+    with connect(_dsn()) as conn:
+        rows = stats_mod.ticket_stats(
+            conn, by, now=datetime.now(UTC), since=_date(since, "--since"), until=_date(until, "--until")
+        )
+    if csv is not None:
+        with csv.open("w", encoding="utf-8", newline="") as f:
+            n = stats_mod.write_csv(rows, f, lang)
+        typer.echo(f"{n} rows written to {csv}")
+        return
+    stats_mod.write_csv(rows, sys.stdout, lang)
+
+
+@tickets_app.command("intake")
+def intake(
+    once: Annotated[bool, typer.Option(help="Process what is pending, then exit.")] = False,
+) -> None:
+    """Turn stored feedback events into tickets (classify, route, deadline, duplicates); Ctrl-C stops."""
+    from ioc.tickets.intake import Intake, run_intake
+
+    settings = running_settings()
+    _dsn()
+    if once:
+        total = 0
+        with connect(settings.database_dsn(), autocommit=True) as conn:
+            intake_ = Intake.default()
+            while (n := intake_.once(conn)) > 0:
+                total += n
+        typer.echo(f"{total} feedback events processed")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        run_intake(settings, stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@scope_app.command("add")
+def scope_add(
+    username: Annotated[str, typer.Argument(help="An existing dashboard user.")],
+    scope_type: Annotated[str, typer.Argument(help="agency or ward")],
+    code: Annotated[
+        str, typer.Argument(help="Agency code (routing.yaml) or admin unit, e.g. 'Phường Lê Chân'.")
+    ],
+) -> None:
+    """Limit a user to tickets owned by an agency or by a ward's People's Committee."""
+    from ioc.tickets.store import add_scope
+
+    try:
+        with connect(_dsn(), autocommit=True) as conn:
+            add_scope(conn, username, scope_type, code, actor="cli")
+    except (ValueError, LookupError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    typer.echo(f"user {username!r} now sees tickets of {scope_type} {code!r}")
+
+
+@key_app.command("add")
+def apikey_add(name: Annotated[str, typer.Argument(help="Who the key is for, e.g. 'hue-s-bridge'.")]) -> None:
+    """Create an Open311 API key; it is printed once and only its hash is stored."""
+    from ioc.open311 import create_api_key
+
+    with connect(_dsn(), autocommit=True) as conn:
+        key = create_api_key(conn, name)
+    typer.echo(key)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``tickets`` group to the ``ioc`` command."""
+    app.add_typer(tickets_app, name="tickets")

@@ -1,0 +1,114 @@
+"""Privacy: masking for every role but triage staff, audited unmasked views, ward/agency scoping."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from ioc.auth import add_user
+from ioc.tickets import store
+from ioc.tickets.privacy import mask_name, mask_phone, reporter_view, scrub_text, visible_text
+from ioc.tickets.store import QueueFilter, Scope, Viewer
+from ioc.tickets.workflow import Change, Kind
+from tests.test_tickets_store import at, new
+from tests.webclient import PASSWORD
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("Nguyễn Văn An", "Nguyễn V. A."),
+        ("Trần Thị Thu Hà", "Trần T. T. H."),
+        ("Lan", "L."),
+        (None, None),
+        ("  đặng   văn  đức ", "đặng V. Đ."),
+    ],
+)
+def test_mask_name(name: str | None, masked: str | None) -> None:
+    assert mask_name(name) == masked
+
+
+@pytest.mark.parametrize(
+    ("phone", "masked"),
+    [
+        ("0912 345 678", "09******78"),
+        ("+84 912.345.678", "84*******78"),
+        ("0912345678", "09******78"),
+        (None, None),
+    ],
+)
+def test_mask_phone(phone: str | None, masked: str | None) -> None:
+    assert mask_phone(phone) == masked
+
+
+def test_scrub_text_removes_phones_and_the_reporter_name() -> None:
+    text = "Tôi là Nguyễn Văn An, gọi 0912.345.678 hoặc +84 912 345 678; ngõ 12, số nhà 45, 2 xe"
+    out = scrub_text(text, "Nguyễn Văn An", "0912345678")
+    assert "Nguyễn Văn An" not in out and "0912" not in out and "912 345" not in out
+    assert "ngõ 12, số nhà 45, 2 xe" in out  # short numbers (addresses, counts) are kept
+
+
+@pytest.fixture
+def conn(pg_dsn: str) -> psycopg.Connection:
+    with psycopg.connect(pg_dsn, autocommit=True) as c:
+        yield c
+
+
+def _assign(conn: psycopg.Connection, i: int, unit: str) -> None:
+    store.create_ticket(conn, new(i, admin_unit=unit), "intake")
+    store.apply_change(conn, f"HP-{i}", Change(Kind.CLASSIFIED, at(1), "lan", category="urban_order"))
+    store.apply_change(
+        conn,
+        f"HP-{i}",
+        Change(
+            Kind.ASSIGNED,
+            at(2),
+            "lan",
+            owner_kind="ward_committee",
+            owner_code=f"ubnd:{unit}",
+            owner_name=f"UBND {unit}",
+        ),
+    )
+
+
+@pytest.mark.integration
+def test_ward_user_sees_only_own_ward_and_masked(conn: psycopg.Connection) -> None:
+    _assign(conn, 1, "Phường Lê Chân")
+    _assign(conn, 2, "Phường Ngô Quyền")
+    add_user(conn, "lechan", PASSWORD, "operator")
+    store.add_scope(conn, "lechan", "ward", "Phường Lê Chân", actor="admin")
+    ward = store.viewer_for(conn, "lechan", "operator")
+    assert ward.scopes == (Scope("ward", "Phường Lê Chân"),) and ward.scoped
+    assert [r.ticket_id for r in store.queue(conn, ward, QueueFilter(statuses=None), at(0))] == ["HP-1"]
+    other = store.require_ticket(conn, "HP-2")
+    with pytest.raises(PermissionError, match="'lechan'.*'HP-2'"):
+        reporter_view(conn, ward, other)
+    own = reporter_view(conn, ward, store.require_ticket(conn, "HP-1"))
+    assert own.masked and own.name == "Trần T. B." and own.phone == "09******78"
+    assert "0912" not in visible_text(ward, store.require_ticket(conn, "HP-1"))
+    with pytest.raises(ValueError, match="'district'"):
+        store.add_scope(conn, "lechan", "district", "x", actor="admin")
+    with pytest.raises(LookupError, match="'ghost'"):
+        store.add_scope(conn, "ghost", "ward", "x", actor="admin")
+
+
+@pytest.mark.integration
+def test_only_triage_staff_see_personal_data_and_each_view_is_audited(conn: psycopg.Connection) -> None:
+    store.create_ticket(conn, new(1), "intake")
+    row = store.require_ticket(conn, "HP-1")
+    for role in ("leader", "operator", "admin", "display"):
+        view = reporter_view(conn, Viewer("someone", role), row)
+        assert view.masked and view.phone == "09******78"
+    assert (
+        conn.execute("SELECT count(*) FROM audit_log WHERE action = 'ticket.reporter_viewed'").fetchone()[0]
+        == 0
+    )
+    staff = reporter_view(conn, Viewer("lan", "triage"), row)
+    assert not staff.masked and staff.phone == "0912345678" and staff.name == "Trần Thị Bình"
+    actor, target, details = conn.execute(
+        "SELECT actor, target, details FROM audit_log WHERE action = 'ticket.reporter_viewed'"
+    ).fetchone()
+    assert (actor, target, details) == ("lan", "HP-1", {"fields": ["name", "phone"]})
+    # Triage staff keep the full picture even if they also hold a scope.
+    assert not Viewer("lan", "triage", (Scope("agency", "x"),)).scoped
+    assert "0912345678" not in repr(row) and "Trần Thị Bình" not in repr(row)  # never in logs via repr
