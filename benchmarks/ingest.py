@@ -174,15 +174,15 @@ def produce(bootstrap: str, prefix: str, n: int, workers: int) -> Rate:
 # -- 1. end to end -----------------------------------------------------------------------------
 
 
-def stored_total(dsn: str) -> int:
+def stored_per_kind(dsn: str) -> dict[str, int]:
     with psycopg.connect(dsn) as conn:
-        return int(
-            conn.execute("SELECT coalesce(sum(accepted + rejected), 0) FROM ingest_stats").fetchone()[0]
-        )  # type: ignore[index]
+        return dict(conn.execute("SELECT kind, accepted + rejected FROM ingest_stats").fetchall())
 
 
 def end_to_end(stack: Stack, n: int, timeout: float) -> tuple[Rate, Rate]:
     dsn = stack.settings.database_dsn()
+    want = Counter(KINDS[i % 4].value for i in range(n))
+    finished: dict[str, float] = {}
     t0 = time.perf_counter()
     stack.start_consumers()
     with tqdm(total=n, desc="consumers → PostgreSQL", unit="ev") as bar:
@@ -191,10 +191,18 @@ def end_to_end(stack: Stack, n: int, timeout: float) -> tuple[Rate, Rate]:
             if time.perf_counter() - t0 > timeout:
                 raise TimeoutError(f"only {done} of {n} events stored after {timeout:.0f} s")
             time.sleep(0.25)
-            now = stored_total(dsn)
+            per_kind = stored_per_kind(dsn)
+            for kind, count in per_kind.items():
+                if count >= want[kind] and kind not in finished:
+                    finished[kind] = time.perf_counter() - t0
+            now = sum(per_kind.values())
             bar.update(now - done)
             done = now
     wall = time.perf_counter() - t0
+    print(
+        "each consumer finished its kind after (s, from consumers start):",
+        ", ".join(f"{k} {v:.1f}" for k, v in sorted(finished.items(), key=lambda kv: kv[1])),
+    )
     for name in list(stack.children):
         stack.stop_child(name)
     with psycopg.connect(dsn) as conn:
