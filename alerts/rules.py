@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
+from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Annotated, Literal, Protocol
 
@@ -35,6 +36,8 @@ from ioc.events import (
     FeedbackEvent,
     TrafficEvent,
 )
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 # --- configuration -----------------------------------------------------------------------------
 
@@ -145,8 +148,59 @@ class CitizenBurstConfig(BaseModel):
         return self
 
 
+class SeriesDetectorConfig(BaseModel):
+    """One anomaly detector (``alerts.detectors`` registry name) over some features of a series.
+
+    A reading is *hot* for this detector when its score reaches ``raise_score`` and, with a
+    ``direction``, the first feature lies on that side of its usual (seasonal) value: slow traffic
+    and dirty air matter, fast traffic and clean air do not. It stays warm down to ``clear_score``.
+    """
+
+    model_config = _CFG
+    detector: str
+    features: tuple[str, ...] = Field(min_length=1)
+    params: dict[str, float | int | bool | str] = {}
+    raise_score: float = Field(gt=0, lt=1)
+    clear_score: float = Field(gt=0, lt=1)
+    direction: Literal["low", "high", "any"] = "any"
+    # With a direction: the first feature must also differ from its usual value by this much (in its
+    # own unit), so a series that hardly varies (night-time free flow) cannot alarm on a tiny change.
+    min_deviation: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> SeriesDetectorConfig:
+        if self.clear_score > self.raise_score:
+            raise ValueError(f"clear_score {self.clear_score} must not exceed raise_score {self.raise_score}")
+        return self
+
+
+class AnomalyConfig(BaseModel):
+    """Anomaly models per series of one source kind (traffic segment, air station).
+
+    Raised after ``raise_after`` consecutive hot readings (any detector), once the series has
+    ``min_learned`` readings; cleared after ``clear_after`` consecutive readings that no detector
+    finds even warm. Built by :class:`alerts.engine.AlertEngine`, not by :func:`build_rules`.
+    """
+
+    model_config = _CFG
+    type: Literal["anomaly"]
+    id: str
+    source: Literal["traffic", "air"]
+    alert_class: AlertClass
+    detectors: tuple[SeriesDetectorConfig, ...] = Field(min_length=1)
+    raise_after: int = Field(default=5, ge=1)
+    clear_after: int = Field(default=10, ge=1)
+    min_learned: int = Field(default=720, ge=0)
+    severe_score: float = Field(default=0.9, gt=0, le=1)
+
+
 RuleSpec = Annotated[
-    AqiSustainedConfig | TrafficSlowConfig | CameraSilentConfig | CameraDetectionConfig | CitizenBurstConfig,
+    AqiSustainedConfig
+    | TrafficSlowConfig
+    | CameraSilentConfig
+    | CameraDetectionConfig
+    | CitizenBurstConfig
+    | AnomalyConfig,
     Field(discriminator="type"),
 ]
 
@@ -604,16 +658,29 @@ class CitizenBurstRule:
         self.id = cfg.id
         self._unit_of = admin_unit_of
         self._rates = dict(cfg.rates_per_hour)
+        self._profile: tuple[float, ...] | None = None
         self._units: dict[str, _Unit] = {}
 
-    def set_usual_rates(self, rates_per_hour: Mapping[str, float]) -> None:
+    def set_usual_rates(
+        self, rates_per_hour: Mapping[str, float], hour_profile: Sequence[float] | None = None
+    ) -> None:
+        """Replace the usual rates; ``hour_profile`` (24 factors by local hour, mean 1) scales them
+        with the time of day, since people report by day and sleep at night."""
         bad = {u: r for u, r in rates_per_hour.items() if not (r > 0 and math.isfinite(r))}
         if bad:
             raise ValueError(f"usual rates must be positive per hour, got {bad}")
+        if hour_profile is not None:
+            if len(hour_profile) != 24 or not all(f > 0 and math.isfinite(f) for f in hour_profile):
+                raise ValueError(f"hour_profile needs 24 positive factors, got {list(hour_profile)}")
+            self._profile = tuple(float(f) for f in hour_profile)
         self._rates = dict(rates_per_hour)
 
-    def expected(self, unit: str) -> float:
-        return self._rates.get(unit, self.cfg.default_rate_per_hour) * (self.cfg.window / timedelta(hours=1))
+    def expected(self, unit: str, at: datetime | None = None) -> float:
+        """Reports usually seen in ``unit`` within one window ending at ``at``."""
+        rate = self._rates.get(unit, self.cfg.default_rate_per_hour)
+        if self._profile is not None and at is not None:
+            rate *= self._profile[at.astimezone(LOCAL_TZ).hour]
+        return rate * (self.cfg.window / timedelta(hours=1))
 
     def evaluate(self, event: Event) -> list[AlertUpdate]:
         if not isinstance(event, FeedbackEvent) or event.action is not FeedbackAction.CREATED:
@@ -649,7 +716,7 @@ class CitizenBurstRule:
 
     def _judge(self, name: str, unit: _Unit, at: datetime) -> list[AlertUpdate]:
         n = len(unit.reports)
-        lam = self.expected(name)
+        lam = self.expected(name, at)
         p = poisson_sf(n, lam)
         severity = Severity.SEVERE if p < self.cfg.severe_alpha else Severity.MODERATE
         if not unit.active:
@@ -727,14 +794,15 @@ class RuleEngine:
         return cls(build_rules(config or load_rule_config(), admin_unit_of), locate)
 
     def evaluate(self, event: Event) -> list[AlertUpdate]:
-        return self._placed(u for rule in self.rules for u in rule.evaluate(event))
+        return self.place(u for rule in self.rules for u in rule.evaluate(event))
 
     def evaluate_tick(self, now: datetime) -> list[AlertUpdate]:
         if now.tzinfo is None:
             raise ValueError(f"tick time must be timezone-aware, got {now!r}")
-        return self._placed(u for rule in self.rules for u in rule.evaluate_tick(now))
+        return self.place(u for rule in self.rules for u in rule.evaluate_tick(now))
 
-    def _placed(self, updates: Iterable[AlertUpdate]) -> list[AlertUpdate]:
+    def place(self, updates: Iterable[AlertUpdate]) -> list[AlertUpdate]:
+        """Fill position and admin unit of updates that name a source but no place."""
         out = []
         for u in updates:
             if self._locate and u.source_id and u.lon is None:
@@ -748,7 +816,7 @@ class RuleEngine:
 
 
 def build_rules(config: RuleConfig, admin_unit_of: AdminUnitOf | None = None) -> list[Rule]:
-    """One evaluator per configured rule."""
+    """One evaluator per configured rule (anomaly models are built by the alert engine)."""
     rules: list[Rule] = []
     for spec in config.rules:
         match spec:
@@ -762,10 +830,13 @@ def build_rules(config: RuleConfig, admin_unit_of: AdminUnitOf | None = None) ->
                 rules.append(CameraDetectionRule(spec))
             case CitizenBurstConfig():
                 rules.append(CitizenBurstRule(spec, admin_unit_of))
+            case AnomalyConfig():
+                pass
     return rules
 
 
 __all__ = [
+    "AnomalyConfig",
     "AqiSustainedRule",
     "CameraDetectionRule",
     "CameraSilentRule",
@@ -774,6 +845,7 @@ __all__ = [
     "Rule",
     "RuleConfig",
     "RuleEngine",
+    "SeriesDetectorConfig",
     "TrafficSlowRule",
     "build_rules",
     "load_rule_config",
