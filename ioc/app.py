@@ -17,6 +17,7 @@ from ioc import auth, ids
 from ioc.i18n import t
 from ioc.settings import Settings
 from ioc.snapshot import EXTENSION, LiveSnapshot
+from layers.registry import BLOBS, LAYER_URL_PREFIX
 
 HERE = Path(__file__).resolve().parent
 
@@ -27,7 +28,7 @@ def create_app(
     """Build the Dash app. ``start=False`` leaves the refresher stopped (tests drive it by hand)."""
     server = flask.Flask("ioc")
     app = dash.Dash(
-        __name__,
+        "ioc",  # the package: pages register as ioc.pages.<name>, the same as a normal import
         server=server,
         use_pages=True,
         pages_folder=str(HERE / "pages"),
@@ -52,6 +53,31 @@ def create_app(
         snapshot.start()
     server.extensions[EXTENSION] = {"settings": settings, "pool": pool, "live": snapshot}
     auth.install(server, settings, pool)
+
+    @server.get(LAYER_URL_PREFIX + "<digest>.json")
+    def layer_blob(digest: str) -> flask.Response:
+        """A layer's features by content digest (immutable: cached by the browser for a day)."""
+        body = BLOBS.get(digest)
+        if body is None:
+            return flask.Response(
+                '{"error": "unknown layer digest"}', status=404, mimetype="application/json"
+            )
+        response = flask.Response(body, mimetype="application/json")
+        response.headers["Cache-Control"] = "private, max-age=86400, immutable"
+        return response
+
+    @server.get("/healthz")
+    def healthz() -> flask.Response:
+        """Liveness plus the refresher's counters (queries per tick stay constant whatever the viewers)."""
+        snap = snapshot.current
+        return flask.jsonify(
+            status="ok" if snap.error is None else "stale",
+            snapshot_version=snap.version,
+            refreshed_at=snap.refreshed_at.isoformat(),
+            ticks=snapshot.ticks_total,
+            queries=snapshot.queries_total,
+        )
+
     app.layout = html.Div([dcc.Location(id=ids.URL), dash.page_container])
     # Claim the page callbacks now: Dash collects @callback registrations globally, and a second
     # app built in the same process (tests) must not take this one's.

@@ -337,7 +337,3 @@ def install(server: flask.Flask, settings: Settings, pool: ConnectionPool) -> No
             return flask.Response(f"unknown language {code!r}", status=404)
         flask.session["lang"] = code
         return flask.redirect(safe_next(flask.request.args.get("next")), code=303)  # type: ignore[return-value]
-
-    @server.get("/healthz")
-    def healthz() -> flask.Response:
-        return flask.Response("ok", mimetype="text/plain")

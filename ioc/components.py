@@ -247,7 +247,6 @@ def time_slider(slider_id: str, lang: Lang) -> html.Div:
 def _geojson(page: ids.Page, spec_id: str, cluster: bool) -> dl.GeoJSON:
     options: dict[str, Any] = {
         "id": ids.layer(page, spec_id),
-        "data": {"type": "FeatureCollection", "features": []},
         "pointToLayer": {"variable": "ioc.map.point"},
         "style": {"variable": "ioc.map.style"},
         "onEachFeature": {"variable": "ioc.map.tooltip"},
@@ -272,6 +271,7 @@ def map_view(
     tile_url: str | None = None,
     zoom: float = 11,
     collapsed: bool = False,
+    bounds: list[list[float]] | None = None,
 ) -> dl.Map:
     """The city map with every layer; a LayersControl when ``interactive``.
 
@@ -311,4 +311,5 @@ def map_view(
         scrollWheelZoom=interactive,
         doubleClickZoom=interactive,
         keyboard=interactive,
+        **({"bounds": bounds} if bounds else {}),  # fit the city whatever the screen size (wall at 4K)
     )

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import flask
 import psycopg
+import shapely
 
 from ioc import queries as q
 from ioc.settings import Settings
@@ -95,6 +96,13 @@ class Boundaries:
     level: str
     geojson: Mapping[str, Any]
     names: Mapping[str, str]  # code → full Vietnamese name
+    bbox: tuple[float, float, float, float] = (106.4, 20.6, 107.1, 21.1)  # lon/lat min, max
+
+    @property
+    def leaflet_bounds(self) -> list[list[float]]:
+        """``[[south, west], [north, east]]`` for ``dl.Map(bounds=...)``."""
+        w, s, e, n = self.bbox
+        return [[s, w], [n, e]]
 
 
 @dataclass(frozen=True)
@@ -271,7 +279,10 @@ def load_boundaries(on: date | None = None) -> Boundaries:
     level = bset.levels[-1]
     geo = to_geojson(bset, level, tolerance=0.0005, decimals=4)
     names = {u.code: u.full_name for u in bset.features}
-    return Boundaries(bset.id, bset.approximate, level, MappingProxyType(geo), MappingProxyType(names))
+    w, s, e, n = shapely.unary_union([u.geometry for u in bset.units(level)]).bounds
+    return Boundaries(
+        bset.id, bset.approximate, level, MappingProxyType(geo), MappingProxyType(names), (w, s, e, n)
+    )
 
 
 # --- the refresher --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 NODATA_COLOR = "#9E9E9E"
+CANVAS_THRESHOLD = 1000  # point layers bigger than this draw on a canvas (see ioc/assets/ioc_map.js)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,11 @@ class LayerData:
 
 
 def feature_collection(features: list[dict[str, Any]]) -> dict[str, Any]:
+    """A FeatureCollection; big point layers are flagged for canvas drawing."""
+    if len(features) > CANVAS_THRESHOLD:
+        for f in features:
+            if f["geometry"]["type"] == "Point":
+                f["properties"]["canvas"] = True
     return {"type": "FeatureCollection", "features": features}
 
 

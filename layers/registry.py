@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,17 +45,51 @@ def build_all(state: CityState, lang: Lang) -> dict[str, LayerData]:
 @dataclass(frozen=True, slots=True)
 class Rendered:
     data: LayerData
-    digest: str  # of the features' JSON: a browser that has this digest needs no resend
+    body: bytes  # the features as UTF-8 JSON, serialised once
+    digest: str  # of ``body``: content address, so a browser that holds it needs no resend
+
+    @property
+    def url(self) -> str:
+        return f"{LAYER_URL_PREFIX}{self.digest}.json"
+
+
+LAYER_URL_PREFIX = "/layers/"
+
+
+class BlobStore:
+    """Serialised layers by digest, for the ``/layers/<digest>.json`` route (bounded, thread-safe).
+
+    Content-addressed: an entry never changes, so it is only a cache, never shared state.
+    """
+
+    def __init__(self, capacity: int = 512) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, digest: str, body: bytes) -> None:
+        with self._lock:
+            self._items[digest] = body
+            self._items.move_to_end(digest)
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+
+    def get(self, digest: str) -> bytes | None:
+        with self._lock:
+            return self._items.get(digest)
+
+
+BLOBS = BlobStore()
 
 
 @lru_cache(maxsize=64)
 def payload(snap: Snapshot, hours_ago: int, lang: Lang) -> dict[str, Rendered]:
-    """Every layer for one snapshot, slider step and language — built once, shared by all viewers.
-
-    Snapshots hash by identity and are immutable, so a cached entry can never go stale.
-    """
+    """Every layer for one snapshot, slider step and language — built and serialised once, shared by
+    all viewers. Snapshots hash by identity and are immutable, so a cached entry never goes stale."""
     out = {}
     for layer_id, data in build_all(snap.at(hours_ago), lang).items():
-        text = json.dumps(data.features, separators=(",", ":"), ensure_ascii=False).encode()
-        out[layer_id] = Rendered(data, hashlib.blake2b(text, digest_size=8).hexdigest())
+        body = json.dumps(data.features, separators=(",", ":"), ensure_ascii=False).encode()
+        digest = hashlib.blake2b(body, digest_size=12).hexdigest()
+        BLOBS.put(digest, body)
+        out[layer_id] = Rendered(data, body, digest)
     return out

@@ -45,7 +45,7 @@ def map_refresh(
     body = {
         "output": callback_key(app, f"{ids.MAP_KPI}.children"),
         "outputs": [
-            [{"id": ids.layer("map", lid), "property": "data"} for lid in layer_ids],
+            [{"id": ids.layer("map", lid), "property": "url"} for lid in layer_ids],
             {"id": ids.MAP_KPI, "property": "children"},
             {"id": ids.MAP_FEED, "property": "children"},
             {"id": ids.MAP_SEEN, "property": "data"},

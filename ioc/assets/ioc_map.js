@@ -6,12 +6,26 @@ window.ioc = Object.assign({}, window.ioc, {
     cls: function (p) {
       return "ioc-mk ioc-" + (p.layer || "x") + " ioc-st-" + (p.status || "none");
     },
+    canvas: null,
+    drawn: {},  /* markers created per layer, and when: lets benchmarks see canvas-drawn layers */
+    firstAt: {},
+    lastAt: {},
     point: function (feature, latlng) {
       var p = feature.properties || {};
-      return L.circleMarker(latlng, {
+      var m = window.ioc.map;
+      var options = {
         radius: p.radius || 7, fillColor: p.color || "#666", color: "#ffffff", weight: 1.5,
-        opacity: 1, fillOpacity: 0.92, className: window.ioc.map.cls(p)
-      });
+        opacity: 1, fillOpacity: 0.92, className: m.cls(p)
+      };
+      /* Large layers draw on one shared canvas: thousands of SVG nodes are too slow to paint. */
+      if (p.canvas) {
+        m.canvas = m.canvas || L.canvas({ padding: 0.2 });
+        options.renderer = m.canvas;
+      }
+      m.drawn[p.layer] = (m.drawn[p.layer] || 0) + 1;
+      m.lastAt[p.layer] = performance.now();
+      if (!m.firstAt[p.layer]) { m.firstAt[p.layer] = m.lastAt[p.layer]; }
+      return L.circleMarker(latlng, options);
     },
     style: function (feature) {
       var p = feature.properties || {};

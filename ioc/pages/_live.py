@@ -14,7 +14,7 @@ from layers.registry import payload
 
 @dataclass(frozen=True, slots=True)
 class LayerUpdate:
-    data: list[Any]  # per output: features, or no_update
+    urls: list[Any]  # per output: the layer's content URL, or no_update
     seen: dict[str, str]  # layer id → digest now held by the browser
     changed: int
 
@@ -22,7 +22,10 @@ class LayerUpdate:
 def layer_update(
     snap: Snapshot, hours_ago: int, lang: Lang, layer_ids: list[str], seen: dict[str, str] | None
 ) -> LayerUpdate:
-    """Features for the layers whose digest differs from what the browser reported (``seen``)."""
+    """URLs of the layers whose digest differs from what the browser reported (``seen``).
+
+    The browser fetches each layer from ``/layers/<digest>.json``: bytes serialised once per
+    snapshot, so a viewer costs neither a query nor a JSON encoding of the features."""
     rendered = payload(snap, hours_ago, lang)
     seen = dict(seen or {})
     data: list[Any] = []
@@ -32,7 +35,7 @@ def layer_update(
         if seen.get(lid) == r.digest:
             data.append(no_update)
         else:
-            data.append(r.data.features)
+            data.append(r.url)
             seen[lid] = r.digest
             changed += 1
     return LayerUpdate(data, seen, changed)

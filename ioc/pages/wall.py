@@ -77,6 +77,7 @@ def layout(rotate: str | None = None, stale: str | None = None, **_query: Any) -
                         lang,
                         interactive=False,
                         zoom=10.75,
+                        bounds=snap.live.boundaries.leaflet_bounds,
                         tile_url=getattr(web_settings(), "map_tile_url", None),
                     ),
                     html.Div(panels, className="ioc-wall-panels"),
@@ -184,7 +185,7 @@ PANEL_SOURCE = {"kpi": None, "traffic": "traffic", "air": "air", "reports": "fee
 
 
 @callback(
-    Output(ids.layer("wall", ALL), "data"),  # type: ignore[arg-type]
+    Output(ids.layer("wall", ALL), "url"),  # type: ignore[arg-type]
     Output(ids.wall_panel_body(ALL), "children"),  # type: ignore[arg-type]
     Output(ids.wall_updated(ALL), "children"),  # type: ignore[arg-type]
     Output(ids.WALL_PINNED, "children"),
@@ -220,7 +221,7 @@ def refresh(_tick: int | None, seen: dict[str, Any] | None) -> tuple[Any, ...]:
         )
     pins, pin_class = pinned(snap, lang)
     return (
-        upd.data,
+        upd.urls,
         [bodies[n] for n in ids.WALL_PANELS],
         labels,
         pins,

@@ -7,12 +7,11 @@ reads the database. Playwright drives ``/usr/bin/chromium`` (never ``playwright 
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import uuid
 
 import psycopg
 import pytest

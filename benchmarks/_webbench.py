@@ -1,0 +1,51 @@
+"""Shared set-up for the dashboard benchmarks: an embedded PostgreSQL with the schema and a user."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from pydantic import SecretStr
+
+from ioc import auth, db
+from ioc.launcher import Stack
+from ioc.settings import Settings
+
+USER, PASSWORD = "bench", "benchmark-password"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@contextmanager
+def database(dsn: str | None = None) -> Iterator[Settings]:
+    """Settings for a migrated database with the benchmark user: ``dsn``, or an embedded server."""
+    root = Path(tempfile.mkdtemp(prefix="ioc-bench-"))
+    stack = None
+    if dsn is None:
+        # No broker is needed: a placeholder bootstrap keeps the launcher from starting one.
+        stack = Stack(Settings(data_dir=root, database_url=None, kafka_bootstrap="127.0.0.1:9"))
+        settings = stack.start_services()
+    else:
+        settings = Settings(data_dir=root, database_url=SecretStr(dsn), kafka_bootstrap="127.0.0.1:9")
+    try:
+        db.migrate(settings.database_dsn())
+        from geodata.sites import load_sites
+        from ioc.sources import sync_sources
+
+        with psycopg.connect(settings.database_dsn(), autocommit=True) as conn:
+            sync_sources(conn, load_sites())
+            auth.add_user(conn, USER, PASSWORD, "leader", replace=True)
+        yield settings
+    finally:
+        if stack is not None:
+            stack.stop()
