@@ -35,12 +35,16 @@ def _settings() -> Settings:
 
 def register(app: typer.Typer) -> None:
     evaluate = _evaluate_app(app)
-    alerts = typer.Typer(help="Cảnh báo — alerts: list, acknowledge, export as CAP 1.2.", no_args_is_help=True)
+    alerts = typer.Typer(
+        help="Cảnh báo — alerts: list, acknowledge, export as CAP 1.2.", no_args_is_help=True
+    )
     app.add_typer(alerts, name="alerts")
 
     @evaluate.command("scenarios")
     def scenarios(
-        out: Annotated[Path, typer.Option(help="Where REPORT.md and the plots go.")] = Path("reports/scenarios"),
+        out: Annotated[Path, typer.Option(help="Where REPORT.md and the plots go.")] = Path(
+            "reports/scenarios"
+        ),
         seed: Annotated[int, typer.Option(help="Simulator and model seed.")] = 7,
         scenario: Annotated[
             list[str] | None, typer.Option("--scenario", "-s", help="Only these scenarios (repeatable).")

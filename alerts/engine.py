@@ -88,7 +88,9 @@ class AnomalyMonitor:
         for d in cfg.detectors:
             bad = [f for f in d.features if f not in known]
             if bad:
-                raise ValueError(f"anomaly rule {cfg.id!r}: unknown {cfg.source} features {bad}; known: {sorted(known)}")
+                raise ValueError(
+                    f"anomaly rule {cfg.id!r}: unknown {cfg.source} features {bad}; known: {sorted(known)}"
+                )
         self._series: dict[str, _Series] = {}
         self.last_reading: Reading | None = None
 
@@ -104,7 +106,12 @@ class AnomalyMonitor:
         s.last_time = event.event_time
         t = event.event_time.astimezone(LOCAL_TZ)
         xs = [self._x(event, d) for d in self.cfg.detectors]
-        scoring = s.learned >= self.cfg.min_learned
+        if s.learned < self.cfg.min_learned:  # still learning what is usual: nothing to judge yet
+            for det, x in zip(s.detectors, xs, strict=True):
+                if x is not None:
+                    det.learn_one(x, t=t)
+            s.learned += 1
+            return []
         scores: list[float] = []
         hot = warm = False
         best: tuple[float, int] | None = None
@@ -124,8 +131,6 @@ class AnomalyMonitor:
                 det.learn_one(x, t=t)
         s.learned += 1
         self.last_reading = Reading(event.source_id, event.event_time, tuple(scores), hot, warm)
-        if not scoring:
-            return []
         return self._step(s, event, t, xs, scores, hot, warm, best)
 
     def evaluate_tick(self, now: datetime) -> list[AlertUpdate]:

@@ -164,11 +164,20 @@ def run_scenario(
     # Warm-up: the normal city before the scenario, same seed, no incidents.
     if warmup > timedelta(0):
         quiet = sc.model_copy(update={"incidents": ()})
-        before = City(quiet, seed, start=start - warmup, kinds=frozenset({SourceKind.TRAFFIC, SourceKind.AIR,
-                                                                          SourceKind.FEEDBACK}))
+        before = City(
+            quiet,
+            seed,
+            start=start - warmup,
+            kinds=frozenset({SourceKind.TRAFFIC, SourceKind.AIR, SourceKind.FEEDBACK}),
+        )
         reports: list[tuple[datetime, str | None]] = []
-        bar = tqdm(total=int(warmup / TICK), desc=f"{sc.name}: warm-up", unit="min", disable=not progress,
-                   leave=False)
+        bar = tqdm(
+            total=int(warmup / TICK),
+            desc=f"{sc.name}: warm-up",
+            unit="min",
+            disable=not progress,
+            leave=False,
+        )
         last = before.start
         for e in before.events(start):
             if isinstance(e, FeedbackEvent):
@@ -257,7 +266,9 @@ def evaluate(
     names = list(names or scenario_names())
     results = []
     for name in tqdm(names, desc="scenarios", unit="scenario", disable=not progress):
-        results.append(run_scenario(name, seed, duration=duration, warmup=warmup, config=config, progress=progress))
+        results.append(
+            run_scenario(name, seed, duration=duration, warmup=warmup, config=config, progress=progress)
+        )
     return Evaluation(results)
 
 
@@ -353,7 +364,9 @@ def write_report(ev: Evaluation, out: Path) -> Path:
               "|---|---|---|---|---:|---:|"]  # fmt: skip
     for name, i in incs:
         by = ", ".join(sorted({a.rule_id for a in i.alerts})) or "**missed**"
-        lines.append(f"| {name} | {i.incident.id} | {i.incident.cls.value} | {by} | {len(i.alerts)} | {_fmt_td(i.lead)} |")
+        lines.append(
+            f"| {name} | {i.incident.id} | {i.incident.cls.value} | {by} | {len(i.alerts)} | {_fmt_td(i.lead)} |"
+        )
     lines += ["", "![lead times](plots/lead_times.png)", "", "## Scenarios", "",
               "| scenario | hours | events | alerts | false alarms | per 100 sensors per day |",
               "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
@@ -367,7 +380,9 @@ def write_report(ev: Evaluation, out: Path) -> Path:
     else:
         lines += ["| scenario | raised | rule | alert | detail |", "|---|---|---|---|---|"]
         for name, a in fas:
-            lines.append(f"| {name} | {a.raised_at:%Y-%m-%d %H:%M} UTC | {a.rule_id} | {a.title_en} | {a.detail_en} |")
+            lines.append(
+                f"| {name} | {a.raised_at:%Y-%m-%d %H:%M} UTC | {a.rule_id} | {a.title_en} | {a.detail_en} |"
+            )
     lines += ["", "## Timelines", ""]
     lines += [f"![{r.name}](plots/timeline_{r.name}.png)" for r in ev.results]
     path = out / "REPORT.md"

@@ -124,7 +124,9 @@ class ServiceStats:
 
 def load_locations(conn: psycopg.Connection) -> dict[str, Location]:
     """Position and admin unit of every registered site (the ``sources`` table)."""
-    rows = conn.execute("SELECT source_id, lon, lat, admin_unit FROM sources WHERE lon IS NOT NULL").fetchall()
+    rows = conn.execute(
+        "SELECT source_id, lon, lat, admin_unit FROM sources WHERE lon IS NOT NULL"
+    ).fetchall()
     return {sid: Location(lon, lat, unit) for sid, lon, lat, unit in rows}
 
 
@@ -149,19 +151,26 @@ def merged(streams: Iterable[Iterable[Event]]) -> list[Event]:
 
 
 def load_models(conn: psycopg.Connection) -> dict[tuple[str, str], bytes]:
-    return {(m, s): bytes(b) for m, s, b in conn.execute("SELECT monitor_id, source_id, state FROM alert_models")}
+    return {
+        (m, s): bytes(b) for m, s, b in conn.execute("SELECT monitor_id, source_id, state FROM alert_models")
+    }
 
 
 def save_models(conn: psycopg.Connection, engine: AlertEngine) -> int:
     """Upsert every series' model state (one transaction); returns the number saved."""
-    rows = [(mid, sid, state, engine.learned_until(mid, sid)) for (mid, sid), state in engine.detector_states().items()]
+    rows = [
+        (mid, sid, state, engine.learned_until(mid, sid))
+        for (mid, sid), state in engine.detector_states().items()
+    ]
     with conn.transaction(), conn.cursor() as cur:
         cur.executemany(SAVE_MODEL, rows)
     return len(rows)
 
 
 def stored_engine_offsets(conn: psycopg.Connection, group_id: str) -> dict[tuple[str, int], int]:
-    rows = conn.execute("SELECT topic, partition, next_offset FROM stream_offsets WHERE group_id = %s", (group_id,))
+    rows = conn.execute(
+        "SELECT topic, partition, next_offset FROM stream_offsets WHERE group_id = %s", (group_id,)
+    )
     return {(t, int(p)): int(o) for t, p, o in rows.fetchall()}
 
 
@@ -263,7 +272,11 @@ class AlertService:
         for e in events:
             self.engine.process(e)  # updates dropped: the alerts of the past are already stored
         self.stats.warm_events = len(events)
-        log.info("warm start: %d models restored, %d stored events replayed", self.stats.restored_models, len(events))
+        log.info(
+            "warm start: %d models restored, %d stored events replayed",
+            self.stats.restored_models,
+            len(events),
+        )
 
     # -- the loop --------------------------------------------------------------------------------
     def run(self, max_seconds: float | None = None) -> ServiceStats:
@@ -337,7 +350,9 @@ class AlertService:
         self._offsets.clear()
         self.stats.updates += len(updates)
         for alert in changed:
-            self.producer.send(self.cfg.alerts_topic, key=alert.key.encode(), value=alert.model_dump_json().encode())
+            self.producer.send(
+                self.cfg.alerts_topic, key=alert.key.encode(), value=alert.model_dump_json().encode()
+            )
         if changed:
             self.producer.flush(timeout=10)
             self.stats.published += len(changed)
