@@ -83,9 +83,9 @@ def probationary_length(n_rows: int) -> int:
     return int(min(math.floor(PROBATION_PERCENT * n_rows), PROBATION_PERCENT * PROBATION_CAP_ROWS))
 
 
-def corpus_root(root: Path) -> Path:
-    """``root`` if it holds a NAB corpus; raises FileNotFoundError naming the path when it does not."""
-    root = Path(root)
+def nab_root(shared_data_dir: Path) -> Path:
+    """``<shared>/nab``; raises FileNotFoundError naming the path when the corpus is absent."""
+    root = Path(shared_data_dir) / "nab"
     if not (root / "labels" / "combined_windows.json").is_file():
         raise FileNotFoundError(f"NAB corpus not found: {root} has no labels/combined_windows.json")
     return root
@@ -316,7 +316,6 @@ def score_detector(
     Subsets use the corpus-wide threshold (one parameter set and one threshold for everything).
     """
     best = optimise_threshold(files, scores, profile)
-    has_windows = any(f.windows for f in files)
     sub: dict[str, float] = {}
     for folder in subsets:
         pick = [i for i, f in enumerate(files) if f.folder == folder]
@@ -328,8 +327,7 @@ def score_detector(
         profile=profile.name,
         threshold=best.threshold,
         raw=best.score,
-        # Files without any window (e.g. only artificialNoAnomaly) cannot be normalised.
-        normalised=normalise(best.score, files, profile) if has_windows else math.nan,
+        normalised=normalise(best.score, files, profile),
         tp=best.tp,
         fn=best.fn,
         fp=best.fp,
