@@ -26,7 +26,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -152,16 +152,15 @@ def _produce_slice(bootstrap: str, prefix: str, start_i: int, count: int, seed: 
     return count, time.perf_counter() - t0
 
 
-def produce(bootstrap: str, prefix: str, n: int, workers: int) -> Rate:
-    share = [n // workers + (1 if w < n % workers else 0) for w in range(workers)]
-    starts = [sum(share[:w]) for w in range(workers)]
+def produce(bootstrap: str, prefix: str, n: int, workers: int, chunk: int = 20_000) -> Rate:
+    """Build and send N events from ``workers`` processes, in chunks so the progress bar moves."""
+    starts = range(0, n, chunk)
     t0 = time.perf_counter()
     with ProcessPoolExecutor(workers) as pool, tqdm(total=n, desc="producing", unit="ev") as bar:
         futures = [
-            pool.submit(_produce_slice, bootstrap, prefix, s, c, 1000 + w)
-            for w, (s, c) in enumerate(zip(starts, share, strict=True))
+            pool.submit(_produce_slice, bootstrap, prefix, s, min(chunk, n - s), 1000 + s) for s in starts
         ]
-        for f in futures:
+        for f in as_completed(futures):
             sent, _ = f.result()
             bar.update(sent)
     return Rate(
@@ -377,7 +376,11 @@ def main() -> None:
             nv = naive(stack, min(args.naive_events, args.events))
             cp = raw_copy(stack)
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        for _ in range(10):  # a server that just stopped may still be closing files in the data dir
+            shutil.rmtree(root, ignore_errors=True)
+            if not root.exists():
+                break
+            time.sleep(1)
 
     print("\nResults (events/s)")
     for r in (e2e, sustained, nv, cp):
