@@ -94,10 +94,20 @@ class IngestStat:
 
 
 @dataclass(frozen=True, slots=True)
-class AlertDoc:
-    """An open alert as stored by the alert engine, kept as its JSON row until its schema settles."""
+class AlertRow:
+    """An unresolved alert as the alert engine stores it (``ioc/schema/020_alerts.sql``)."""
 
-    doc: dict[str, Any]
+    alert_id: str
+    severity: str
+    state: str
+    title_vi: str
+    title_en: str
+    lon: float | None
+    lat: float | None
+    source_id: str | None
+    admin_unit: str | None
+    created_at: datetime
+    silenced_until: datetime | None
 
 
 Q_SOURCES: LiteralString = """
@@ -161,11 +171,12 @@ SELECT kind, (coalesce(sum(n), 0) / 5.0)::float8 AS events_per_min FROM (
 Q_INGEST_STATS: LiteralString = """
 SELECT kind, accepted, rejected, late, newest_event_time, last_ingest_at FROM ingest_stats ORDER BY kind"""
 
-# Open alerts; read as JSON rows so the dashboard keeps working while the alert schema evolves.
+# Unresolved alerts, newest change first (uses the partial index alerts_open_by_update).
 Q_OPEN_ALERTS: LiteralString = """
-SELECT to_jsonb(a) AS doc FROM alerts a
-WHERE coalesce(to_jsonb(a)->>'state', 'new') <> 'resolved'
-ORDER BY to_jsonb(a)->>'updated_at' DESC NULLS LAST
+SELECT alert_id::text AS alert_id, severity, state, title_vi, title_en, lon, lat, source_id, admin_unit,
+       created_at, silenced_until
+FROM alerts WHERE state <> 'resolved'
+ORDER BY updated_at DESC
 LIMIT %(limit)s"""
 
 
@@ -217,10 +228,10 @@ def ingest_stats(conn: psycopg.Connection) -> list[IngestStat]:
         return cur.execute(Q_INGEST_STATS).fetchall()
 
 
-def open_alerts(conn: psycopg.Connection, limit: int = 500) -> list[AlertDoc]:
-    """Open alerts, newest first; empty until the alert engine's table exists (needs autocommit)."""
+def open_alerts(conn: psycopg.Connection, limit: int = 500) -> list[AlertRow]:
+    """Unresolved alerts, newest first; empty on a database without the alerts migration."""
     try:
-        with conn.cursor(row_factory=class_row(AlertDoc)) as cur:
+        with conn.cursor(row_factory=class_row(AlertRow)) as cur:
             return cur.execute(Q_OPEN_ALERTS, {"limit": limit}).fetchall()
     except errors.UndefinedTable:
         return []

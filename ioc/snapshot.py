@@ -200,47 +200,24 @@ def air_states(rows: Sequence[q.AirHour], asof: datetime) -> tuple[AirState, ...
     return tuple(out)
 
 
-def _float(v: Any) -> float | None:
-    try:
-        return float(v) if v is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _time(v: Any) -> datetime | None:
-    if not v:
-        return None
-    try:
-        dt = datetime.fromisoformat(str(v))
-    except ValueError:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-def alert_views(docs: Sequence[q.AlertDoc]) -> tuple[AlertView, ...]:
-    """Typed views of the alert rows; silenced alerts are left off the wall and the map."""
-    now = datetime.now(UTC)
-    out = []
-    for d in docs:
-        doc = d.doc
-        silenced = _time(doc.get("silenced_until"))
-        if silenced and silenced > now:
-            continue
-        out.append(
-            AlertView(
-                alert_id=str(doc.get("alert_id") or doc.get("id") or doc.get("key") or ""),
-                severity=str(doc.get("severity") or "moderate"),
-                state=str(doc.get("state") or "new"),
-                title_vi=str(doc.get("title_vi") or doc.get("title") or doc.get("rule_id") or ""),
-                title_en=str(doc.get("title_en") or doc.get("title") or doc.get("rule_id") or ""),
-                lon=_float(doc.get("lon")),
-                lat=_float(doc.get("lat")),
-                source_id=doc.get("source_id"),
-                admin_unit=doc.get("admin_unit"),
-                created_at=_time(doc.get("created_at")),
-            )
+def alert_views(rows: Sequence[q.AlertRow], now: datetime) -> tuple[AlertView, ...]:
+    """Views of the unresolved alerts; alerts silenced past ``now`` are left off the wall and map."""
+    return tuple(
+        AlertView(
+            r.alert_id,
+            r.severity,
+            r.state,
+            r.title_vi,
+            r.title_en,
+            r.lon,
+            r.lat,
+            r.source_id,
+            r.admin_unit,
+            r.created_at,
         )
-    return tuple(out)
+        for r in rows
+        if r.silenced_until is None or r.silenced_until <= now
+    )
 
 
 def history_states(
@@ -342,7 +319,7 @@ class LiveSnapshot:
             traffic=traffic_states(traffic),
             air=air_states(air, asof),
             reports=tuple(r for r in reports if r.created_at > asof - timedelta(hours=24)),
-            alerts=alert_views(alerts),
+            alerts=alert_views(alerts, asof),
         )
         if tick % self.history_every == 0:
             cam_h = self._run(q.camera_hourly, conn, asof)

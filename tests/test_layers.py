@@ -10,7 +10,7 @@ import pytest
 
 from ioc import components
 from ioc.i18n import catalogue
-from ioc.queries import AirHour, CameraMinute, ReportRow, SourceInfo, TrafficMinute
+from ioc.queries import AirHour, AlertRow, CameraMinute, ReportRow, SourceInfo, TrafficMinute
 from ioc.snapshot import (
     AlertView,
     Boundaries,
@@ -230,40 +230,37 @@ def test_choropleth_counts_reports_and_worst_aqi_per_unit() -> None:
 
 
 def test_alerts_layer_places_alerts_and_skips_silenced() -> None:
-    docs = [
-        {
-            "alert_id": "a1",
-            "severity": "severe",
-            "state": "new",
-            "title_vi": "Ùn tắc cầu Bính",
-            "title_en": "Jam on Bính bridge",
-            "lon": 106.66,
-            "lat": 20.87,
-            "created_at": NOW.isoformat(),
-        },
-        {
-            "alert_id": "a2",
-            "severity": "minor",
-            "state": "acknowledged",
-            "title_vi": "Camera mất kết nối",
-            "title_en": "Camera offline",
-            "source_id": "cam-2",
-        },
-        {
-            "alert_id": "a3",
-            "severity": "minor",
-            "state": "new",
-            "title_vi": "x",
-            "title_en": "x",
-            "silenced_until": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
-            "lon": 106.6,
-            "lat": 20.8,
-        },
+    rows = [
+        AlertRow(
+            "a1",
+            "severe",
+            "new",
+            "Ùn tắc cầu Bính",
+            "Jam on Bính bridge",
+            106.66,
+            20.87,
+            None,
+            None,
+            NOW,
+            None,
+        ),
+        AlertRow(
+            "a2",
+            "minor",
+            "acknowledged",
+            "Camera mất kết nối",
+            "Camera offline",
+            None,
+            None,
+            "cam-2",
+            None,
+            NOW,
+            NOW - timedelta(minutes=1),
+        ),  # silenced until a minute ago: shown again
+        AlertRow("a3", "minor", "new", "x", "x", 106.6, 20.8, None, None, NOW, NOW + timedelta(hours=1)),
     ]
-    from ioc.queries import AlertDoc
-
-    views = alert_views([AlertDoc(d) for d in docs])
-    assert [v.alert_id for v in views] == ["a1", "a2"]
+    views = alert_views(rows, NOW)
+    assert [(v.alert_id, v.acknowledged) for v in views] == [("a1", False), ("a2", True)]
     feats = alerts.build(state(alerts=views), "en").features["features"]
     assert [(f["id"], f["geometry"]["coordinates"], f["properties"]["tooltip"]) for f in feats] == [
         ("a1", [106.66, 20.87], "Jam on Bính bridge – Severe"),

@@ -17,7 +17,7 @@ from ioc.launcher import Stack
 from ioc.snapshot import LiveSnapshot
 from layers.registry import LAYER_IDS
 from tests.webclient import PASSWORD, login, map_refresh
-from tests.webdata import city_events, store
+from tests.webdata import city_events, insert_alert, store
 
 pytestmark = pytest.mark.integration
 
@@ -50,9 +50,17 @@ def test_snapshot_reads_the_stored_city(stack: Stack) -> None:
     )
     assert in_window > 0 and snap.rate("camera") == pytest.approx(in_window / 5)
     assert snap.history[1].cameras and len(snap.history) == 24
-    with psycopg.connect(dsn) as conn:
-        if conn.execute("SELECT to_regclass('alerts')").fetchone() == (None,):
-            assert live.alerts == ()  # the alert engine's table is not there yet: an empty layer, no error
+    assert live.alerts == ()
+
+
+def test_snapshot_reads_open_alerts(stack: Stack) -> None:
+    dsn = stack.settings.database_dsn()
+    a1 = insert_alert(dsn, "k1", "severe", "new", "Ùn tắc cầu Bính", "Jam on Bính bridge", 106.66, 20.87)
+    a2 = insert_alert(dsn, "k2", "minor", "acknowledged", "Camera mất kết nối", "Camera offline")
+    insert_alert(dsn, "k3", "minor", "resolved", "Đã xử lý", "Resolved")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        snap = LiveSnapshot(stack.settings).refresh_once(conn)
+    assert {(a.alert_id, a.acknowledged) for a in snap.live.alerts} == {(a1, False), (a2, True)}
 
 
 def test_viewers_cause_no_queries_and_ticks_run_a_constant_number(stack: Stack) -> None:

@@ -138,3 +138,28 @@ def store(dsn: str, events: list[Event]) -> int:
                 )
             inserted += sink.flush().inserted
     return inserted
+
+
+def insert_alert(
+    dsn: str,
+    key: str,
+    severity: str,
+    state: str,
+    title_vi: str,
+    title_en: str,
+    lon: float | None = None,
+    lat: float | None = None,
+    source_id: str | None = None,
+) -> str:
+    """One alert row as the alert engine stores it (``ioc/schema/020_alerts.sql``); returns its id."""
+    alert_id = str(uuid.uuid4())
+    now = datetime.now(UTC)
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "INSERT INTO alerts (alert_id, alert_key, rule_id, alert_class, severity, state, title_vi, title_en,"
+            " source_id, lon, lat, agency_code, agency_vi, agency_en, created_at, updated_at, last_seen)"
+            " VALUES (%s, %s, 'test_rule', 'traffic', %s, %s, %s, %s, %s, %s, %s, 'csgt', 'Cảnh sát giao thông',"
+            " 'Traffic police', %s, %s, %s)",
+            (alert_id, key, severity, state, title_vi, title_en, source_id, lon, lat, now, now, now),
+        )
+    return alert_id
