@@ -191,6 +191,9 @@ def test_pages_and_callbacks_on_a_real_database(app: Any, pg_dsn: str) -> None:
             flask.session.update(user=user, role=role, lang="vi")
             return fn(*args)
 
+    page = as_json(run("an", "triage", triage.layout))  # the full page builds for staff …
+    assert tid.TRIAGE_CONFIRM in page and '"accessKey": "c"' in page and "Phường Lê Chân" in page
+    assert "0912" not in as_json(run("lan", "leader", triage.layout))  # … and for leaders, without phones
     queue = run("an", "triage", triage.refresh_queue, None, None, None, None, False, 0, 0, None)
     ids = [r.id["ticket"] for r in queue.children[1].children[1].children]
     assert ids == ["HP-2", "HP-1"]  # least time left first

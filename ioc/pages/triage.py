@@ -61,11 +61,17 @@ def _options(values: list[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"label": label, "value": value} for value, label in values]
 
 
-def _button(id_: str, key: str, lang: Lang, colour: str, access: str | None = None) -> dbc.Button:
-    return dbc.Button(
-        t(key, lang), id=id_, color=colour, size="sm", className="me-1 mb-1", disabled=True, n_clicks=0,
-        accessKey=access, title=f"{t(key, lang)} [{access.upper()}]" if access else None,
-    )  # fmt: skip
+def _button(id_: str, key: str, lang: Lang, colour: str, access: str | None = None) -> html.Button:
+    """A Bootstrap-styled button with an ``accessKey`` (dbc.Button has no such property)."""
+    extra = {"accessKey": access, "title": f"{t(key, lang)} [{access.upper()}]"} if access else {}
+    return html.Button(
+        t(key, lang),
+        id=id_,
+        className=f"btn btn-sm btn-{colour} me-1 mb-1",
+        disabled=True,
+        n_clicks=0,
+        **extra,
+    )
 
 
 def layout(ticket: str | None = None, **_query: Any) -> html.Div:
