@@ -175,9 +175,9 @@ def history_list(
         d = e.details
         bits: list[str] = []
         if e.kind in ("classified", "suggested") and d.get("category"):
-            bits.append(
-                str(d["category"]) + (f" ({float(d['confidence']):.2f})" if "confidence" in d else "")
-            )
+            code = str(d["category"])
+            name = catalog().get(code).name(lang) if code in catalog() else code
+            bits.append(name + (f" ({float(d['confidence']):.2f})" if "confidence" in d else ""))
         if d.get("owner_name") or d.get("owner_code"):
             bits.append(str(d.get("owner_name") or d.get("owner_code")))
         if d.get("verdict"):
