@@ -34,7 +34,7 @@ from alerts.rules import (
     SeriesDetectorConfig,
     load_rule_config,
 )
-from ioc.events import AirEvent, Event, FeedbackEvent, SourceKind, TrafficEvent
+from ioc.events import AirEvent, Event, FeedbackEvent, TrafficEvent
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 log = logging.getLogger(__name__)
@@ -184,12 +184,14 @@ class AnomalyMonitor:
         feature = d.features[0]
         usual = self._usual(s, feature, t)
         if usual is None:
-            return True
+            return False  # no seasonal baseline for this time yet: nothing is unusual
         diff = x[feature] - usual if d.direction == "high" else usual - x[feature]
         return diff > 0 and diff >= d.min_deviation
 
     def _usual(self, s: _Series, feature: str, t: datetime) -> float | None:
-        """The seasonal median of ``feature`` now; recomputed each quarter hour (it moves slowly)."""
+        """The seasonal median of ``feature`` now, or None while the model has only its all-time
+        fallback (rush hour judged against the whole day would look like a jam); recomputed each
+        quarter hour, as it moves slowly."""
         slot = (t.weekday() * 24 + t.hour, t.minute // 15)
         cached = s.usual.get(feature)
         if cached is not None and cached[0] == slot:
@@ -199,7 +201,7 @@ class AnomalyMonitor:
             baseline = getattr(det, "baseline", None)
             if baseline is not None and feature in dcfg.features:
                 b = baseline(feature, t)
-                value = None if b is None else b.median
+                value = None if b is None or b.level == "all" else b.median
                 break
         s.usual[feature] = (slot, value)
         return value
