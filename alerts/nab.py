@@ -83,9 +83,9 @@ def probationary_length(n_rows: int) -> int:
     return int(min(math.floor(PROBATION_PERCENT * n_rows), PROBATION_PERCENT * PROBATION_CAP_ROWS))
 
 
-def nab_root(shared_data_dir: Path) -> Path:
-    """``<shared>/nab``; raises FileNotFoundError naming the path when the corpus is absent."""
-    root = Path(shared_data_dir) / "nab"
+def corpus_root(root: Path) -> Path:
+    """``root`` if it holds a NAB corpus; raises FileNotFoundError naming the path when it does not."""
+    root = Path(root)
     if not (root / "labels" / "combined_windows.json").is_file():
         raise FileNotFoundError(f"NAB corpus not found: {root} has no labels/combined_windows.json")
     return root
@@ -132,7 +132,9 @@ def _read_file(path: Path, folder: str, name: str, raw_windows: list[list[str]])
         if b >= len(ts) or ts[a] != pd.Timestamp(start) or ts[b] != pd.Timestamp(end) or b < a:
             raise ValueError(f"{path}: window {start}..{end} does not match the file's timestamps")
         wins.append((a, b))
-    return NabFile(folder, name, ts.to_numpy(dtype="datetime64[ns]"), df["value"].to_numpy(dtype=float), tuple(wins))
+    return NabFile(
+        folder, name, ts.to_numpy(dtype="datetime64[ns]"), df["value"].to_numpy(dtype=float), tuple(wins)
+    )
 
 
 # --------------------------------------------------------------------------- scoring
@@ -316,6 +318,7 @@ def score_detector(
     Subsets use the corpus-wide threshold (one parameter set and one threshold for everything).
     """
     best = optimise_threshold(files, scores, profile)
+    has_windows = any(f.windows for f in files)
     sub: dict[str, float] = {}
     for folder in subsets:
         pick = [i for i, f in enumerate(files) if f.folder == folder]
@@ -327,7 +330,8 @@ def score_detector(
         profile=profile.name,
         threshold=best.threshold,
         raw=best.score,
-        normalised=normalise(best.score, files, profile),
+        # Files without any window (e.g. only artificialNoAnomaly) cannot be normalised.
+        normalised=normalise(best.score, files, profile) if has_windows else math.nan,
         tp=best.tp,
         fn=best.fn,
         fp=best.fp,

@@ -128,3 +128,10 @@ def fmt(v: float) -> str:
     if abs(v) >= 1:
         return f"{v:.1f}".rstrip("0").rstrip(".")
     return f"{v:.2f}".rstrip("0").rstrip(".")
+
+
+def check_lang(lang: str) -> str:
+    """Explanations exist in Vietnamese ("vi") and English ("en")."""
+    if lang not in ("vi", "en"):
+        raise ValueError(f"lang must be 'vi' or 'en', got {lang!r}")
+    return lang

@@ -19,15 +19,15 @@ from typing import Any
 
 from river import anomaly, preprocessing
 
-from alerts.detectors.base import Detector, check_x
+from alerts.detectors.base import Detector, check_lang, check_x
 
 
 class HalfSpaceTrees(Detector):
-    """river ``MinMaxScaler | HalfSpaceTrees`` with river's own parameter names."""
+    """river ``MinMaxScaler | HalfSpaceTrees`` with river's own parameter names and defaults."""
 
     name = "hst"
 
-    def __init__(self, seed: int = 0, n_trees: int = 25, height: int = 15, window_size: int = 250) -> None:
+    def __init__(self, seed: int = 0, n_trees: int = 10, height: int = 8, window_size: int = 250) -> None:
         super().__init__(seed)
         self.n_trees = n_trees
         self.height = height
@@ -36,7 +36,12 @@ class HalfSpaceTrees(Detector):
         self._hst = anomaly.HalfSpaceTrees(n_trees=n_trees, height=height, window_size=window_size, seed=seed)
 
     def _params(self) -> dict[str, Any]:
-        return {"seed": self.seed, "n_trees": self.n_trees, "height": self.height, "window_size": self.window_size}
+        return {
+            "seed": self.seed,
+            "n_trees": self.n_trees,
+            "height": self.height,
+            "window_size": self.window_size,
+        }
 
     def learn_one(self, x: Mapping[str, float], *, t: datetime | None = None) -> None:
         check_x(x)
@@ -50,6 +55,7 @@ class HalfSpaceTrees(Detector):
         return float(self._hst.score_one(z))
 
     def explain(self, x: Mapping[str, float], *, t: datetime | None = None, lang: str = "en") -> str:
+        check_lang(lang)
         s = self.score_one(x)
         if lang == "vi":
             return f"điểm bất thường {s:.2f} (Half-Space Trees: điểm nằm ở vùng thưa dữ liệu gần đây)"

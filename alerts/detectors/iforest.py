@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from sklearn.ensemble import IsolationForest
 
-from alerts.detectors.base import Detector, check_x, feature_label, fmt
+from alerts.detectors.base import Detector, check_lang, check_x, feature_label, fmt
 
 
 def _average_path_length(n: np.ndarray) -> np.ndarray:
@@ -45,38 +45,40 @@ def _average_path_length(n: np.ndarray) -> np.ndarray:
 
 
 class _Compiled:
-    """The fitted forest as padded arrays: feature, threshold, children and leaf path length per node."""
+    """The fitted forest as flat arrays over all trees' nodes, walked for every tree at once.
+
+    Children are global node indices; a leaf points to itself, so walking ``max_depth`` steps lands
+    every tree on its leaf without a branch per tree.
+    """
 
     def __init__(self, forest: IsolationForest) -> None:
         trees = [e.tree_ for e in forest.estimators_]
-        n_nodes = max(t.node_count for t in trees)
-        n = len(trees)
-        self.feature = np.zeros((n, n_nodes), dtype=np.intp)
-        self.threshold = np.zeros((n, n_nodes))
-        self.left = np.full((n, n_nodes), -1, dtype=np.intp)
-        self.right = np.full((n, n_nodes), -1, dtype=np.intp)
-        self.leaf_depth = np.zeros((n, n_nodes))
-        for i, t in enumerate(trees):
-            k = t.node_count
-            self.feature[i, :k] = np.maximum(t.feature, 0)  # leaves carry -2; any index works there
-            self.threshold[i, :k] = t.threshold
-            self.left[i, :k] = t.children_left
-            self.right[i, :k] = t.children_right
-            self.leaf_depth[i, :k] = t.compute_node_depths() + _average_path_length(t.n_node_samples) - 1.0
-        self.rows = np.arange(n)
+        starts = np.cumsum([0] + [t.node_count for t in trees[:-1]])
+        feature, threshold, left, right, leaf = [], [], [], [], []
+        for start, t in zip(starts, trees, strict=True):
+            own = np.arange(t.node_count) + start
+            is_leaf = t.children_left == -1
+            feature.append(np.where(is_leaf, 0, t.feature))
+            threshold.append(np.where(is_leaf, np.inf, t.threshold))
+            left.append(np.where(is_leaf, own, t.children_left + start))
+            right.append(np.where(is_leaf, own, t.children_right + start))
+            leaf.append(t.compute_node_depths() + _average_path_length(t.n_node_samples) - 1.0)
+        self.feature = np.concatenate(feature).astype(np.intp)
+        self.threshold = np.concatenate(threshold)
+        self.left = np.concatenate(left).astype(np.intp)
+        self.right = np.concatenate(right).astype(np.intp)
+        self.leaf_depth = np.concatenate(leaf)
+        self.roots = starts.astype(np.intp)
         self.max_depth = max(t.max_depth for t in trees)
-        self.norm = n * float(_average_path_length(np.array([forest._max_samples]))[0])
+        self.norm = len(trees) * float(_average_path_length(np.array([forest._max_samples]))[0])
 
     def score(self, v: np.ndarray) -> float:
         # sklearn compares float32 inputs against float64 thresholds; do the same for equal results.
         v = v.astype(np.float32).astype(np.float64)
-        node = np.zeros(len(self.rows), dtype=np.intp)
+        node = self.roots
         for _ in range(self.max_depth):
-            left = self.left[self.rows, node]
-            go_left = v[self.feature[self.rows, node]] <= self.threshold[self.rows, node]
-            nxt = np.where(go_left, left, self.right[self.rows, node])
-            node = np.where(left == -1, node, nxt)
-        depth = self.leaf_depth[self.rows, node].sum()
+            node = np.where(v[self.feature[node]] <= self.threshold[node], self.left[node], self.right[node])
+        depth = self.leaf_depth[node].sum()
         return float(2.0 ** (-depth / self.norm)) if self.norm > 0 else 1.0
 
 
@@ -94,9 +96,9 @@ class WindowedIsolationForest(Detector):
         self,
         seed: int = 0,
         window: int = 1024,
-        refit_every: int = 256,
+        refit_every: int = 512,
         min_fit: int = 128,
-        n_estimators: int = 64,
+        n_estimators: int = 50,
         max_samples: int = 256,
         protect: float = 0.68,
         deltas: bool = True,
@@ -121,6 +123,7 @@ class WindowedIsolationForest(Detector):
         self._buf: deque[np.ndarray] = deque(maxlen=window)
         self._since_fit = 0
         self._model: _Compiled | None = None
+        self._last: tuple[np.ndarray, float] | None = None
 
     def _params(self) -> dict[str, Any]:
         return {
@@ -146,14 +149,23 @@ class WindowedIsolationForest(Detector):
         prev = self._prev if self._prev is not None else raw
         return np.concatenate([raw, raw - prev])
 
+    def _score(self, v: np.ndarray) -> float:
+        if self._model is None:
+            return 0.0
+        # learn_one usually follows score_one on the same point: reuse that walk of the forest.
+        if self._last is not None and np.array_equal(self._last[0], v):
+            return self._last[1]
+        s = self._model.score(v)
+        self._last = (v, s)
+        return s
+
     def score_one(self, x: Mapping[str, float], *, t: datetime | None = None) -> float:
-        v = self._vector(x)
-        return self._model.score(v) if self._model is not None else 0.0
+        return self._score(self._vector(x))
 
     def learn_one(self, x: Mapping[str, float], *, t: datetime | None = None) -> None:
         v = self._vector(x)
         raw = v[: len(self._keys or ())]
-        flagged = self._model is not None and self._model.score(v) >= self.protect
+        flagged = self._score(v) >= self.protect
         self._prev = raw
         if flagged:
             return
@@ -170,9 +182,11 @@ class WindowedIsolationForest(Detector):
             random_state=int(self._rng.integers(2**31 - 1)),
         ).fit(data)
         self._model = _Compiled(forest)
+        self._last = None
         self._since_fit = 0
 
     def explain(self, x: Mapping[str, float], *, t: datetime | None = None, lang: str = "en") -> str:
+        check_lang(lang)
         score = self.score_one(x)
         keys = self._keys or tuple(sorted(x))
         if not self._buf:

@@ -30,6 +30,7 @@ from alerts.detectors.base import (
     WEEKDAYS_EN,
     WEEKDAYS_VI,
     Detector,
+    check_lang,
     check_x,
     feature_label,
     fmt,
@@ -97,6 +98,9 @@ class SeasonalBaseline(Detector):
         # feature -> (values learnt, robust sigma of the global slot); refreshed every 64 values
         # because sorting the global slot on every score would dominate the cost.
         self._global: dict[str, tuple[int, float]] = {}
+        # feature -> slot -> (last week/day number seen, how many distinct ones): a slot is trusted
+        # only once it spans two weeks (days), else an incident would become its own baseline.
+        self._periods: dict[str, dict[tuple[str, int], tuple[int, int]]] = {}
 
     def _params(self) -> dict[str, Any]:
         return {
@@ -118,13 +122,18 @@ class SeasonalBaseline(Detector):
         check_x(x)
         t = require_time(t, "SeasonalBaseline")
         sizes = (self.slot_size, self.day_size, self.global_size)
+        day = t.toordinal()
         for key, v in x.items():
             slots = self._hist.setdefault(key, {})
-            for slot, size in zip(self._slots(t), sizes, strict=True):
+            periods = self._periods.setdefault(key, {})
+            for slot, size, period in zip(self._slots(t), sizes, (day // 7, day, 0), strict=True):
                 q = slots.get(slot)
                 if q is None:
                     q = slots[slot] = deque(maxlen=size)
                 q.append(float(v))
+                last, count = periods.get(slot, (None, 0))
+                if period != last:
+                    periods[slot] = (period, count + 1)
             n = self._global.get(key, (0, 0.0))[0] + 1
             g_sigma = self._global.get(key, (0, 0.0))[1]
             if n <= 64 or n % 64 == 0:
@@ -141,7 +150,8 @@ class SeasonalBaseline(Detector):
         g_sigma = self._global[key][1]
         for slot in self._slots(t):
             q = slots.get(slot)
-            if q is not None and (len(q) >= self.min_count or slot[0] == "a"):
+            spans = self._periods[key].get(slot, (0, 0))[1] >= 2
+            if q is not None and ((len(q) >= self.min_count and spans) or slot[0] == "a"):
                 vals = sorted(q)
                 med = _median(vals)
                 sigma = MAD_TO_SIGMA * _median(sorted(abs(v - med) for v in vals))
@@ -163,6 +173,7 @@ class SeasonalBaseline(Detector):
         return squash(z, self.z_scale)
 
     def explain(self, x: Mapping[str, float], *, t: datetime | None = None, lang: str = "en") -> str:
+        check_lang(lang)
         check_x(x)
         t = require_time(t, "SeasonalBaseline")
         key, v = max(x.items(), key=lambda kv: self._z(kv[0], float(kv[1]), t)[0])
@@ -182,7 +193,9 @@ class SeasonalBaseline(Detector):
                 "all": "gần đây",
             }[b.level]
             return f"{label} {fmt(v)}{unit}, mức thường lệ {when} là {usual}"
-        when = {"week": f"for {WEEKDAYS_EN[t.weekday()]} {hhmm}", "day": f"at {hhmm}", "all": "lately"}[b.level]
+        when = {"week": f"for {WEEKDAYS_EN[t.weekday()]} {hhmm}", "day": f"at {hhmm}", "all": "lately"}[
+            b.level
+        ]
         return f"{label} {fmt(v)}{unit}, usual {when} is {usual}"
 
     @classmethod

@@ -1,0 +1,77 @@
+"""``ioc evaluate …``: measured quality of the alert models. This module adds the ``nab`` command.
+
+Other evaluations (e.g. ``scenarios``) add their commands to the same :data:`evaluate_app`::
+
+    from alerts.cli_evaluate import evaluate_app
+
+    @evaluate_app.command("scenarios")
+    def scenarios(...): ...
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+evaluate_app = typer.Typer(help="Measure alert quality against data with known truth.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``evaluate`` sub-app to the main ``ioc`` app."""
+    app.add_typer(evaluate_app, name="evaluate")
+
+
+@evaluate_app.command("nab")
+def nab_command(
+    detectors: Annotated[
+        str, typer.Option(help="Comma-separated detector names (see alerts.detectors.REGISTRY).")
+    ] = "likelihood,seasonal,iforest,hst",
+    out: Annotated[Path, typer.Option(help="Directory for results/, plots/ and REPORT.md.")] = Path(
+        "reports/nab"
+    ),
+    limit_files: Annotated[int | None, typer.Option(min=1, help="Only the first N labelled files.")] = None,
+    folders: Annotated[
+        str | None, typer.Option(help="Comma-separated NAB folders, e.g. realTraffic.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of every detector.")] = 0,
+    jobs: Annotated[int, typer.Option(min=1, help="Worker processes (one file per task).")] = 1,
+    data: Annotated[
+        Path | None, typer.Option(help="NAB corpus directory (default: <shared data>/nab).")
+    ] = None,
+) -> None:
+    """Run detectors over the Numenta Anomaly Benchmark and write a scored report."""
+    from alerts import nab
+    from alerts.detectors import REGISTRY
+    from alerts.evaluate_nab import evaluate
+
+    names = [n.strip() for n in detectors.split(",") if n.strip()]
+    unknown = [n for n in names if n not in REGISTRY]
+    if not names or unknown:
+        raise typer.BadParameter(
+            f"unknown detector(s) {unknown or detectors!r}; known: {', '.join(sorted(REGISTRY))}",
+            param_hint="--detectors",
+        )
+    if data is None:
+        from ioc.settings import Settings
+
+        data = Settings().shared_data_dir / "nab"
+    try:
+        root = nab.corpus_root(data)
+        results = evaluate(
+            root,
+            out,
+            names,
+            folders=[f.strip() for f in folders.split(",")] if folders else None,
+            limit_files=limit_files,
+            seed=seed,
+            jobs=jobs,
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    for r in results:
+        cells = ", ".join(f"{p.profile} {p.normalised:.1f}" for p in r.profiles)
+        typer.echo(f"{r.name}: {cells}")
+    typer.echo(f"report: {out / 'REPORT.md'}")

@@ -1,0 +1,36 @@
+"""Anomaly detectors with one protocol (see :mod:`alerts.detectors.base`) and one registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alerts.detectors.base import Detector
+from alerts.detectors.hst import HalfSpaceTrees
+from alerts.detectors.iforest import WindowedIsolationForest
+from alerts.detectors.likelihood import SurpriseLikelihood
+from alerts.detectors.seasonal import SeasonalBaseline
+
+#: Every detector by its short name; the shared test suite and ``ioc evaluate nab`` walk this.
+REGISTRY: dict[str, type[Detector]] = {
+    cls.name: cls for cls in (SeasonalBaseline, WindowedIsolationForest, HalfSpaceTrees, SurpriseLikelihood)
+}
+
+
+def make_detector(name: str, seed: int = 0, **params: Any) -> Detector:
+    """A new detector of the registered kind ``name``."""
+    try:
+        cls = REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown detector {name!r}; known: {', '.join(sorted(REGISTRY))}") from None
+    return cls(seed=seed, **params)
+
+
+__all__ = [
+    "REGISTRY",
+    "Detector",
+    "HalfSpaceTrees",
+    "SeasonalBaseline",
+    "SurpriseLikelihood",
+    "WindowedIsolationForest",
+    "make_detector",
+]

@@ -1,0 +1,168 @@
+"""The NAB scoring protocol on tiny hand-made files with known answers, plus a smoke run on the corpus."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from alerts import nab
+
+NAB_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "nab"
+needs_nab = pytest.mark.skipif(
+    not (NAB_ROOT / "labels" / "combined_windows.json").is_file(),
+    reason=f"NAB corpus absent: {NAB_ROOT} (shared read-only data, see shared/data/README.md)",
+)
+
+
+def tiny(n: int = 1000, windows=((500, 599),), folder: str = "demo", name: str = "f.csv") -> nab.NabFile:
+    ts = np.arange(n).astype("datetime64[m]").astype("datetime64[ns]")
+    return nab.NabFile(folder, name, ts, np.zeros(n), tuple(windows))
+
+
+def detections(n: int, rows) -> np.ndarray:
+    s = np.zeros(n)
+    s[list(rows)] = 1.0
+    return s
+
+
+def test_scaled_sigmoid_landmarks():
+    assert nab.scaled_sigmoid(-1.0) == pytest.approx(0.98661, abs=1e-5)
+    assert nab.scaled_sigmoid(-0.5) == pytest.approx(0.84828, abs=1e-5)
+    assert nab.scaled_sigmoid(0.0) == 0.0
+    assert nab.scaled_sigmoid(1.0) == pytest.approx(-0.98661, abs=1e-5)
+    assert nab.scaled_sigmoid(3.5) == -1.0
+
+
+def test_probation_is_15_percent_capped_at_750_rows():
+    assert nab.probationary_length(1000) == 150
+    assert nab.probationary_length(4032) == 604
+    assert nab.probationary_length(15902) == 750
+
+
+def test_detection_at_window_start_is_worth_one_true_positive():
+    f = tiny()
+    res = nab.score_at([f], [detections(1000, [500])], nab.STANDARD, 0.5)
+    assert res.score == pytest.approx(1.0)
+    assert (res.tp, res.fn, res.fp) == (1, 0, 0)
+    assert nab.normalise(res.score, [f], nab.STANDARD) == pytest.approx(100.0)
+
+
+def test_later_detection_in_window_is_worth_less_and_only_the_best_counts():
+    f = tiny()
+    late = nab.score_at([f], [detections(1000, [580])], nab.STANDARD, 0.5).score
+    both = nab.score_at([f], [detections(1000, [510, 580])], nab.STANDARD, 0.5).score
+    y = -(599 - 580 + 1) / 100
+    assert late == pytest.approx(nab.scaled_sigmoid(y) / nab.scaled_sigmoid(-1.0))
+    assert 0 < late < both < 1.0
+
+
+def test_false_positive_far_before_any_window_costs_the_full_fp_weight():
+    f = tiny()
+    rows = [500, 300]  # a hit plus an FP before the window (no preceding window: weight -1)
+    for profile in nab.PROFILES:
+        res = nab.score_at([f], [detections(1000, rows)], profile, 0.5)
+        assert res.score == pytest.approx(1.0 - profile.fp)
+        assert res.fp == 1
+
+
+def test_false_positive_just_after_a_window_is_cheaper_than_one_far_after():
+    f = tiny()
+    near = nab.score_at([f], [detections(1000, [500, 601])], nab.STANDARD, 0.5).score
+    far = nab.score_at([f], [detections(1000, [500, 950])], nab.STANDARD, 0.5).score
+    assert far == pytest.approx(1.0 - 0.11)  # more than 3 widths past the window end
+    expected_near = 1.0 + 0.11 * nab.scaled_sigmoid(abs(599 - 601) / 99)
+    assert near == pytest.approx(expected_near)
+    assert far < near < 1.0
+
+
+def test_missed_window_costs_fn_weight():
+    f = tiny(windows=((300, 399), (700, 799)))
+    res = nab.score_at([f], [detections(1000, [300])], nab.REWARD_LOW_FN, 0.5)
+    assert res.score == pytest.approx(1.0 - 2.0)
+    assert (res.tp, res.fn) == (1, 1)
+
+
+def test_probationary_rows_are_ignored():
+    f = tiny()  # probation = 150 rows
+    res = nab.score_at([f], [detections(1000, [10, 500])], nab.STANDARD, 0.5)
+    assert res.fp == 0 and res.score == pytest.approx(1.0)
+
+
+def test_null_and_perfect_detectors_normalise_to_0_and_100():
+    files = [tiny(windows=((300, 399), (700, 799))), tiny(name="g.csv", windows=((500, 599),))]
+    null = [np.full(1000, 0.5) for _ in files]
+    perfect = [detections(1000, [a for a, _ in f.windows]) for f in files]
+    for profile in nab.PROFILES:
+        assert nab.score_detector(files, null, profile).normalised == pytest.approx(0.0)
+        assert nab.score_detector(files, perfect, profile).normalised == pytest.approx(100.0)
+
+
+def test_threshold_optimisation_finds_the_best_cut_and_matches_score_at():
+    f = tiny(windows=((300, 399), (700, 799)))
+    s = np.zeros(1000)
+    s[300], s[700] = 0.9, 0.6  # two hits at different levels
+    # Twenty FPs at 0.7 cost 20 * 0.11 = 2.2, more than the 2.0 gained by turning a miss into a hit.
+    s[160:300:7] = 0.7
+    best = nab.optimise_threshold([f], [s], nab.STANDARD)
+    assert best.threshold == 0.9
+    assert best.score == pytest.approx(1.0 - 1.0)
+    for thr in (0.6, 0.7, 0.9):
+        brute = nab.score_at([f], [s], nab.STANDARD, thr).score
+        assert brute <= best.score + 1e-12
+    # With a low FP weight the twenty FPs become worth paying for the second window.
+    cheap = nab.Profile("cheap", tp=1.0, fp=0.05, fn=1.0)
+    assert nab.optimise_threshold([f], [s], cheap).threshold == 0.6
+
+
+def test_optimiser_agrees_with_brute_force_on_random_scores():
+    rng = np.random.default_rng(4)
+    files = [tiny(windows=((300, 349), (800, 899))), tiny(name="g.csv", windows=((600, 700),))]
+    scores = [np.round(rng.random(1000), 2) for _ in files]
+    for profile in nab.PROFILES:
+        best = nab.optimise_threshold(files, scores, profile)
+        grid = np.unique(np.concatenate(scores))
+        brute = max(nab.score_at(files, scores, profile, t).score for t in grid)
+        assert best.score == pytest.approx(max(brute, nab.null_score(files, profile)))
+
+
+def test_bad_scores_are_rejected_with_the_file_named():
+    f = tiny()
+    with pytest.raises(ValueError, match="demo/f.csv: 3 scores for 1000 rows"):
+        nab.score_at([f], [np.zeros(3)], nab.STANDARD, 0.5)
+    bad = np.zeros(1000)
+    bad[7] = math.nan
+    with pytest.raises(ValueError, match="NaN"):
+        nab.optimise_threshold([f], [bad], nab.STANDARD)
+
+
+@needs_nab
+def test_corpus_loads_with_windows_matched_to_rows():
+    files = nab.load_corpus(NAB_ROOT)
+    assert len(files) == 45
+    assert sum(len(f.windows) for f in files) == 83
+    speed = next(f for f in files if f.key == "realTraffic/speed_7578.csv")
+    assert len(speed.values) == 1127 and len(speed.windows) == 4
+    for f in files:
+        for a, b in f.windows:
+            assert f.probation <= a <= b < len(f.values)
+
+
+@needs_nab
+def test_smoke_evaluation_writes_nab_layout_and_report(tmp_path):
+    from alerts.evaluate_nab import evaluate
+
+    results = evaluate(
+        NAB_ROOT, tmp_path, ["seasonal"], folders=["realTraffic"], limit_files=2, progress=False
+    )
+    files = nab.load_corpus(NAB_ROOT, folders=["realTraffic"], limit_files=2)
+    for f in files:
+        path = tmp_path / "results" / "seasonal" / f.folder / f"seasonal_{f.name}"
+        header = path.read_text().splitlines()[0]
+        assert header == "timestamp,value,anomaly_score,label"
+    assert [p.profile for p in results[0].profiles] == [p.name for p in nab.PROFILES]
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "| seasonal |" in report and "held out" in report
+    assert (tmp_path / "plots" / "scores.png").stat().st_size > 1000
