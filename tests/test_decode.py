@@ -189,14 +189,28 @@ def test_wrong_type_value_is_shortened_in_reason():
     assert len(out.reason) < 300
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="spine bug: events validate in lax mode, so JSON true/'12' are coerced to numbers"
-    " (fix: ConfigDict(strict=True) on the event models; JSON strict mode still parses ISO times and UUIDs)",
-)
 @pytest.mark.parametrize("value", [True, "12"])
 def test_number_field_does_not_coerce_other_json_types(value):
-    rejected(SourceKind.TRAFFIC, wire(SourceKind.TRAFFIC, speed_kmh=value), Reason.WRONG_TYPE)
+    out = rejected(SourceKind.TRAFFIC, wire(SourceKind.TRAFFIC, speed_kmh=value), Reason.WRONG_TYPE)
+    assert out.reason.startswith(f"speed_kmh={value!r}")
+
+
+def test_bare_number_is_not_a_timestamp():
+    out = rejected(SourceKind.AIR, wire(SourceKind.AIR, event_time=1_700_000_000), Reason.WRONG_TYPE)
+    assert out.field == "event_time" and out.reason.startswith("event_time=1700000000")
+
+
+def test_control_characters_in_quoted_input_are_escaped():
+    out = rejected(SourceKind.AIR, wire(SourceKind.AIR, **{"bad\x00name": 1}), Reason.UNKNOWN_FIELD)
+    assert "\x00" not in out.reason and "\\x00" in out.reason
+    assert out.reason == "unknown field 'bad\\x00name'"
+    out = rejected(SourceKind.TRAFFIC, wire(SourceKind.TRAFFIC, speed_kmh="tốc\x07độ"), Reason.WRONG_TYPE)
+    assert out.reason.isprintable()
+
+
+def test_huge_unknown_field_name_is_capped():
+    out = rejected(SourceKind.TRAFFIC, wire(SourceKind.TRAFFIC, **{"k" * 100_000: 1}), Reason.UNKNOWN_FIELD)
+    assert len(out.reason) < 300
 
 
 # -- missing_field -----------------------------------------------------------------------------
@@ -234,12 +248,16 @@ def test_missing_field(kind, field):
         (SourceKind.FEEDBACK, "lat", 106.68),  # swapped lon/lat
         (SourceKind.FEEDBACK, "lon", 0.0),
         (SourceKind.FEEDBACK, "photo_urls", ["https://example.invalid/p.jpg"] * 21),
+        (SourceKind.FEEDBACK, "text", ""),
+        (SourceKind.FEEDBACK, "ticket_id", "T" * 65),
     ],
 )
 def test_out_of_range_names_field_and_value(kind, field, value):
     out = rejected(kind, wire(kind, **{field: value}), Reason.OUT_OF_RANGE)
     assert out.field == field
-    assert out.reason.startswith(f"{field}={value!r} out of range"), out.reason
+    shown = repr(value)
+    shown = shown if len(shown) <= 120 else shown[:120] + "…"  # long values are capped
+    assert out.reason.startswith(f"{field}={shown} out of range"), out.reason
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400"])

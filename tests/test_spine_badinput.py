@@ -274,11 +274,6 @@ def test_rows_the_database_refuses_are_each_dead_lettered_at_their_coordinates(s
     assert all(proc.poll() is None for proc in stack.children.values())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="spine bug: the reason text quotes an unknown field name verbatim; a NUL in it makes the"
-    " deadletter INSERT fail, flush_isolating retries only the rows, and the consumer dies on every restart",
-)
 def test_unknown_field_name_with_nul_is_dead_lettered_and_consumer_survives(stack):
     events = [e for e in valid_events(40, seed=3) if e.kind is SourceKind.AIR]
     producer = make_producer(stack.settings.kafka_bootstrap)
