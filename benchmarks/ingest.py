@@ -325,6 +325,77 @@ def raw_copy(stack: Stack) -> Rate:
     return Rate("raw COPY of the same rows (binary, one transaction, same indexes)", n, seconds)
 
 
+# -- where the time goes ------------------------------------------------------------------------
+
+
+def stages(stack: Stack, limit: int, batch: int) -> None:
+    """Wall time per event of each consumer stage, run in this one process on ``limit`` messages per kind."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    from streams.__main__ import _feedback_units
+    from streams.consumer import load_known_sources, load_site_units
+    from streams.sink import TimescaleSink
+
+    s = stack.settings
+    dsn = fresh_database(s.database_dsn(), "bench_stages")
+    print(f"\nStages, µs per event (one process, {limit} messages per kind, batches of {batch}):")
+    print(
+        f"  {'kind':<9} {'kafka read':>10} {'decode':>8} {'row+unit':>9} {'flush':>8} {'total':>8} {'→ ev/s/core':>12}"
+    )
+    with psycopg.connect(dsn) as conn:
+        known, units = load_known_sources(conn), load_site_units(conn)
+        conn.commit()
+        for kind in KINDS:
+            consumer = KafkaConsumer(
+                bootstrap_servers=s.kafka_bootstrap, group_id=None, enable_auto_commit=False
+            )
+            tps = [TopicPartition(topic_for(kind, s.topic_prefix), p) for p in range(s.topic_partitions)]
+            consumer.assign(tps)
+            consumer.seek_to_beginning(*tps)
+            msgs: list = []
+            t = time.process_time()  # CPU of this process (all threads): robust on a busy machine
+            while len(msgs) < limit:
+                for records in consumer.poll(timeout_ms=500, max_records=batch).values():
+                    msgs.extend(records)
+            read = time.process_time() - t
+            consumer.close()
+            msgs = msgs[:limit]
+            now = datetime.now(UTC)
+            t = time.process_time()
+            events = [decode(kind, m.value, known_sources=known, now=now) for m in msgs]
+            dec = time.process_time() - t
+            unit_of = _feedback_units(kind)
+            sink = TimescaleSink(conn, "bench-stages", kind)
+            late_before = now - timedelta(hours=1)
+            row = flush = 0.0
+            for i in range(0, limit, batch):
+                t = time.process_time()
+                for m, e in zip(msgs[i : i + batch], events[i : i + batch], strict=True):
+                    unit = unit_of(e) if unit_of else units.get(e.source_id)
+                    sink.add(
+                        e,
+                        topic=m.topic,
+                        partition=m.partition,
+                        offset=m.offset,
+                        late=e.event_time < late_before,
+                        admin_unit=unit,
+                        raw=m.value,
+                    )
+                row += time.process_time() - t
+                t = time.perf_counter()
+                sink.flush()
+                flush += time.perf_counter() - t
+            us = [x / limit * 1e6 for x in (read, dec, row, flush)]
+            print(
+                f"  {kind.value:<9} {us[0]:>10.1f} {us[1]:>8.1f} {us[2]:>9.1f} {us[3]:>8.1f} {sum(us):>8.1f}"
+                f" {1e6 / sum(us):>12,.0f}"
+            )
+    print(
+        "  (flush = COPY into staging + INSERT … ON CONFLICT … RETURNING + offsets + counters + commit;"
+        " database time included)"
+    )
+
+
 # -- main --------------------------------------------------------------------------------------
 
 
@@ -338,6 +409,9 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument(
         "--batch-max-records", type=int, default=None, help="consumer batch size (default: Settings)"
+    )
+    parser.add_argument(
+        "--stages", type=int, default=20_000, help="messages per kind for the stage breakdown (0: skip)"
     )
     parser.add_argument(
         "--timeout", type=float, default=1800.0, help="give up the end-to-end wait after this"
@@ -375,6 +449,8 @@ def main() -> None:
                 print(f"{r.label}: {r.per_second:,.0f} events/s ({r.seconds:.1f} s)")
             nv = naive(stack, min(args.naive_events, args.events))
             cp = raw_copy(stack)
+            if args.stages:
+                stages(stack, min(args.stages, args.events // 4), stack.settings.batch_max_records)
     finally:
         for _ in range(10):  # a server that just stopped may still be closing files in the data dir
             shutil.rmtree(root, ignore_errors=True)
