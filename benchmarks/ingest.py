@@ -391,8 +391,8 @@ def stages(stack: Stack, limit: int, batch: int) -> None:
                 f" {1e6 / sum(us):>12,.0f}"
             )
     print(
-        "  (flush = COPY into staging + INSERT … ON CONFLICT … RETURNING + offsets + counters + commit;"
-        " database time included)"
+        "  (kafka read, decode, row+unit: client CPU time; flush: wall time of COPY into staging +"
+        " INSERT … ON CONFLICT … RETURNING + offsets + counters + commit, database work included)"
     )
 
 
