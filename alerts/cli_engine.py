@@ -51,6 +51,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         duration: Annotated[str | None, typer.Option(help="Cut each scenario to this, e.g. 3h.")] = None,
         warmup: Annotated[str, typer.Option(help="Normal city replayed before each scenario.")] = "1d",
+        jobs: Annotated[int, typer.Option(min=1, max=32, help="Scenarios run in parallel processes.")] = 1,
     ) -> None:
         """Run every simulator scenario through the alert engine and score it against the ground truth."""
         from alerts.evaluate_scenarios import evaluate, write_report
@@ -65,7 +66,7 @@ def register(app: typer.Typer) -> None:
             warm = parse_duration(warmup)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
-        ev = evaluate(scenario or None, seed, duration=cut, warmup=warm)
+        ev = evaluate(scenario or None, seed, duration=cut, warmup=warm, jobs=jobs)
         path = write_report(ev, out)
         quiet = ev.quiet()
         typer.echo(f"recall {ev.overall_recall():.0%}; " + ", ".join(

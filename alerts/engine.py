@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import statistics
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,6 +65,7 @@ class _Series:
     peak: float = 0.0
     last_time: datetime | None = None
     usual: dict[str, tuple[tuple[int, int], float | None]] = field(default_factory=dict)
+    pending: list[dict[str, float]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +106,17 @@ class AnomalyMonitor:
         if s.last_time is not None and event.event_time <= s.last_time:
             return []  # a replayed or out-of-order reading must not be learnt twice
         s.last_time = event.event_time
+        values = self._values(event)
+        if values is None:
+            return []
+        s.pending.append(values)
+        if len(s.pending) < self.cfg.aggregate:
+            return []
+        # One observation per `aggregate` readings: the median of each feature (robust to a glitch).
+        agg = {f: statistics.median(v[f] for v in s.pending) for f in values}
+        s.pending.clear()
         t = event.event_time.astimezone(LOCAL_TZ)
-        xs = [self._x(event, d) for d in self.cfg.detectors]
+        xs = [{f: agg[f] for f in d.features} for d in self.cfg.detectors]
         if s.learned < self.cfg.min_learned:  # still learning what is usual: nothing to judge yet
             for det, x in zip(s.detectors, xs, strict=True):
                 if x is not None:
@@ -172,9 +183,10 @@ class AnomalyMonitor:
             out.append(make_detector(d.detector, seed=seed, **d.params))
         return out
 
-    def _x(self, event: Event, d: SeriesDetectorConfig) -> dict[str, float] | None:
+    def _values(self, event: Event) -> dict[str, float] | None:
+        """Every feature the detectors use, or None when the reading lacks one (e.g. no PM2.5)."""
         names = FEATURES[self.cfg.source]
-        x = {f: getattr(event, names[f]) for f in d.features}
+        x = {f: getattr(event, names[f]) for d in self.cfg.detectors for f in d.features}
         return None if any(v is None for v in x.values()) else x
 
     def _on_side(self, s: _Series, d: SeriesDetectorConfig, x: Mapping[str, float], t: datetime) -> bool:
@@ -259,7 +271,7 @@ class AnomalyMonitor:
         s = self._series[source_id]
         doc = {
             "detectors": [(type(d).__name__, d.state()) for d in s.detectors],
-            "counters": (s.learned, s.hot, s.cool, s.active, s.severity, s.peak, s.last_time),
+            "counters": (s.learned, s.hot, s.cool, s.active, s.severity, s.peak, s.last_time, s.pending),
         }
         return pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -271,7 +283,7 @@ class AnomalyMonitor:
             raise ValueError(f"stored detectors of {self.id}:{source_id} do not match the configured ones")
         dets = [type(d).from_state(b) for d, (_, b) in zip(fresh, doc["detectors"], strict=True)]
         s = _Series(dets)
-        s.learned, s.hot, s.cool, s.active, s.severity, s.peak, s.last_time = doc["counters"]
+        s.learned, s.hot, s.cool, s.active, s.severity, s.peak, s.last_time, s.pending = doc["counters"]
         self._series[source_id] = s
 
 

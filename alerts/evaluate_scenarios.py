@@ -15,6 +15,7 @@ One parameter set (``alerts/rules.yaml``) serves every scenario; nothing here kn
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -261,15 +262,23 @@ def evaluate(
     warmup: timedelta = DEFAULT_WARMUP,
     config: RuleConfig | None = None,
     progress: bool = True,
+    jobs: int = 1,
 ) -> Evaluation:
-    """Run the scenarios (all shipped ones by default) with one progress bar."""
+    """Run the scenarios (all shipped ones by default) with one progress bar, ``jobs`` at a time."""
     names = list(names or scenario_names())
-    results = []
-    for name in tqdm(names, desc="scenarios", unit="scenario", disable=not progress):
-        results.append(
-            run_scenario(name, seed, duration=duration, warmup=warmup, config=config, progress=progress)
-        )
-    return Evaluation(results)
+    kwargs = {"duration": duration, "warmup": warmup, "config": config}
+    if jobs <= 1:
+        results = [
+            run_scenario(name, seed, progress=progress, **kwargs)  # type: ignore[arg-type]
+            for name in tqdm(names, desc="scenarios", unit="scenario", disable=not progress)
+        ]
+        return Evaluation(results)
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(run_scenario, name, seed, progress=False, **kwargs) for name in names]  # type: ignore[arg-type]
+        for _ in tqdm(as_completed(futures), total=len(futures), desc="scenarios", unit="scenario",
+                      disable=not progress):  # fmt: skip
+            pass
+        return Evaluation([f.result() for f in futures])
 
 
 def _fmt_td(d: timedelta | None) -> str:
@@ -316,9 +325,12 @@ def write_report(ev: Evaluation, out: Path) -> Path:
 
     for r in ev.results:
         fig, ax = plt.subplots(figsize=(8, 2.6))
-        hours = lambda t: (t - r.start) / timedelta(hours=1)  # noqa: E731
+
+        def hours(t: datetime, r: ScenarioResult = r) -> float:
+            return (t - r.start) / timedelta(hours=1)
+
         rules = sorted({a.rule_id for a in r.alerts}) or ["(none)"]
-        for k, inc in enumerate(r.incidents):
+        for inc in r.incidents:
             ax.axvspan(hours(inc.incident.start), hours(inc.incident.end), color="#fed7d7", alpha=0.6)
             ax.axvline(hours(inc.incident.peak), color="#c53030", linewidth=0.8)
         for a in r.alerts:

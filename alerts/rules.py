@@ -177,9 +177,10 @@ class SeriesDetectorConfig(BaseModel):
 class AnomalyConfig(BaseModel):
     """Anomaly models per series of one source kind (traffic segment, air station).
 
-    Raised after ``raise_after`` consecutive hot readings (any detector), once the series has
-    ``min_learned`` readings; cleared after ``clear_after`` consecutive readings that no detector
-    finds even warm. Built by :class:`alerts.engine.AlertEngine`, not by :func:`build_rules`.
+    Readings are grouped ``aggregate`` at a time into one observation (the median of each feature).
+    Raised after ``raise_after`` consecutive hot observations (any detector), once the series has
+    ``min_learned`` observations; cleared after ``clear_after`` consecutive observations that no
+    detector finds even warm. Built by :class:`alerts.engine.AlertEngine`, not by :func:`build_rules`.
     """
 
     model_config = _CFG
@@ -188,6 +189,7 @@ class AnomalyConfig(BaseModel):
     source: Literal["traffic", "air"]
     alert_class: AlertClass
     detectors: tuple[SeriesDetectorConfig, ...] = Field(min_length=1)
+    aggregate: int = Field(default=1, ge=1, le=60)  # readings per observation (their median)
     raise_after: int = Field(default=5, ge=1)
     clear_after: int = Field(default=10, ge=1)
     min_learned: int = Field(default=720, ge=0)

@@ -63,7 +63,7 @@ def _anomaly_config(**over: object) -> RuleConfig:
     seasonal = base.detectors[0].model_copy(
         update={"params": {"min_count": 5, "day_size": 64, "z_scale": 6.0}}
     )
-    cfg = base.model_copy(update={"detectors": (seasonal,), "min_learned": 200, **over})
+    cfg = base.model_copy(update={"detectors": (seasonal,), "min_learned": 200, "aggregate": 1, **over})
     return RuleConfig(rules=(cfg,))
 
 
