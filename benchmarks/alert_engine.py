@@ -26,8 +26,8 @@ from tqdm import tqdm
 
 
 def throughput(hours: float, warmup: timedelta, seed: int = 7) -> tuple[int, float]:
-    from alerts.evaluate_scenarios import _locator
     from alerts.engine import AlertEngine
+    from alerts.evaluate_scenarios import _locator
     from ioc.events import SourceKind
     from simulators.city import City
     from simulators.scenario import load_scenario
