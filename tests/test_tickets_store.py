@@ -201,6 +201,8 @@ def test_queue_sorted_by_time_left_filtered_and_scoped(conn: psycopg.Connection)
     assert [
         r.ticket_id for r in store.queue(conn, staff, QueueFilter(units=("Phường Ngô Quyền",)), at(0))
     ] == ["HP-3"]
+    top = store.queue(conn, staff, QueueFilter(limit=2), now=at(150))
+    assert [r.ticket_id for r in top] == ["HP-4", "HP-2"] and {r.total for r in top} == {4}
     ward = Viewer("lechan", "operator", (Scope("ward", "Phường  Lê Chân"),))
     assert [r.ticket_id for r in store.queue(conn, ward, QueueFilter(), now=at(0))] == ["HP-1"]
     with pytest.raises(ValueError, match="'lost'"):

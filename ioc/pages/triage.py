@@ -41,7 +41,6 @@ from ioc.triage.routing import RoutingTable
 dash.register_page(__name__, path="/triage", name="triage", title="IOC Hải Phòng – Phản ánh")
 
 NEIGHBOUR_RADIUS_M = 300.0
-QUEUE_LIMIT = 10_000
 
 
 @cache
@@ -239,7 +238,7 @@ def refresh_queue(
         units=tuple(units or ()) or None,
         owners=tuple(owners or ()) or None,
         overdue_only=bool(overdue),
-        limit=QUEUE_LIMIT,
+        limit=views.SHOWN,  # the most urgent; the total comes with the rows
     )
     with _pool().connection() as conn:
         viewer = _viewer(conn)

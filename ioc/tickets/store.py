@@ -133,6 +133,7 @@ class QueueRow:
     text: str
     duplicate_of: str | None
     published: bool
+    total: int = 0  # rows matching the filter, before the limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +219,7 @@ _INSERT_EVENT: LiteralString = (
 _QUEUE: LiteralString = (
     "SELECT ticket_id, received_at, status, category, category_confirmed, suggested_category,"
     " suggested_confidence, admin_unit, owner_code, owner_name, deadline, left(text, 300) AS text,"
-    " duplicate_of, published FROM tickets"
+    " duplicate_of, published, count(*) OVER () AS total FROM tickets"
     " WHERE (%(statuses)s::text[] IS NULL OR status = ANY(%(statuses)s))"
     " AND (%(categories)s::text[] IS NULL OR coalesce(category, suggested_category) = ANY(%(categories)s))"
     " AND (%(units)s::text[] IS NULL OR admin_unit = ANY(%(units)s))"

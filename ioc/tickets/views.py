@@ -25,7 +25,7 @@ from ioc.tickets.workflow import OPEN_STATUSES, Status, status_name
 from ioc.triage.calendar import WorkingCalendar, default_calendar
 from ioc.triage.categories import CategoryCatalog, load_catalog
 
-SHOWN = 300  # rows drawn in the browser; the count shows how many match
+SHOWN = 200  # rows drawn in the browser (the most urgent); the title shows how many match
 STATUS_COLOUR = {
     "received": "secondary", "classified": "info", "assigned": "primary", "in_progress": "warning",
     "answered": "success", "closed": "dark", "reopened": "danger", "merged": "light",
@@ -160,7 +160,10 @@ def queue_table(
         )
     return html.Div(
         [
-            html.H2(t("queue.title", lang, shown=min(len(rows), shown), total=len(rows)), className="h6"),
+            html.H2(
+                t("queue.title", lang, shown=min(len(rows), shown), total=max(len(rows), rows[0].total)),
+                className="h6",
+            ),
             dbc.Table([head, html.Tbody(body)], hover=True, size="sm", className="ioc-triage-table mb-0"),
         ],
         className="ioc-triage-queue",
