@@ -110,3 +110,40 @@ def test_events_become_stored_and_published_alerts(stack: Stack) -> None:
             "SELECT source_id FROM alert_models WHERE monitor_id = 'anomaly-traffic'"
         ).fetchall()
     assert (seg,) in saved  # the segment's models were saved on shutdown, to resume from
+
+
+def test_operator_actions_write_timeline_and_audit(stack: Stack) -> None:
+    from alerts.feed import NotAllowed, OperatorAction, act, list_alerts, wall_alerts
+    from alerts.model import AlertClass, AlertState, AlertUpdate, Severity, UpdateKind, load_agencies
+    from alerts.store import apply_rule_update
+
+    now = datetime.now(UTC)
+    update = AlertUpdate(kind=UpdateKind.RAISE, key="traffic-slow:seg-x", rule_id="traffic-slow",
+                         alert_class=AlertClass.TRAFFIC, severity=Severity.MODERATE, at=now,
+                         title_vi="Ùn tắc", title_en="Congestion")  # fmt: skip
+    with psycopg.connect(stack.settings.database_dsn(), autocommit=True) as conn:
+        alert = apply_rule_update(conn, update, load_agencies())
+        assert alert is not None
+        assert [a.alert_id for a in wall_alerts(conn, now)] == [alert.alert_id]
+        with pytest.raises(NotAllowed, match="leader"):
+            act(conn, alert.alert_id, actor="lanhdao", role="leader", action=OperatorAction.ACKNOWLEDGE,
+                at=now, comment="xem")  # fmt: skip
+        steps = [
+            (OperatorAction.ACKNOWLEDGE, {"comment": "Đã cử CSGT"}),
+            (OperatorAction.ASSIGN, {"assignee": "Đội CSGT số 3"}),
+            (OperatorAction.SILENCE, {"until": now + timedelta(hours=1)}),
+            (OperatorAction.RESOLVE, {"comment": "Đã thông xe"}),
+        ]
+        for action, kw in steps:
+            act(conn, alert.alert_id, actor="vanhanh1", role="operator", action=action, at=now, **kw)  # type: ignore[arg-type]
+        audit = conn.execute(
+            "SELECT actor, action FROM audit_log WHERE target = %s ORDER BY id", (str(alert.alert_id),)
+        ).fetchall()
+        done = list_alerts(conn, states=[AlertState.RESOLVED])
+        assert wall_alerts(conn, now) == []
+    assert audit == [("vanhanh1", f"alert.{a.value}") for a, _ in steps]  # the leader's try left no trace
+    assert [a.alert_id for a in done] == [alert.alert_id]
+    timeline = [(e.actor, e.action.value) for e in done[0].timeline]
+    assert timeline == [("system", "raised"), ("vanhanh1", "acknowledged"), ("vanhanh1", "assigned"),
+                        ("vanhanh1", "silenced"), ("vanhanh1", "resolved")]  # fmt: skip
+    assert done[0].assignee == "Đội CSGT số 3"
