@@ -162,20 +162,20 @@ def run(dsn: str, n: int, repeat: int) -> None:
     print(
         f"\ntriage queue, {n} tickets ({len(open_rows)} open, {len(overdue_rows)} overdue), median of {repeat}"
     )
-    print(f"  query, every status ({len(rows)} rows)           {q_all * 1000:8.1f} ms")
-    print(f"  query, open, all {len(open_rows)} rows            {q_open * 1000:8.1f} ms")
-    print(
-        f"  query, open, the page: {len(page_rows)} most urgent + total {page_rows[0].total}  {q_page * 1000:8.1f} ms"
-    )
-    print(f"  query, overdue only ({len(overdue_rows)} rows)          {q_overdue * 1000:8.1f} ms")
-    print(f"  query, one ward user ({len(ward_rows)} rows)            {q_ward * 1000:8.1f} ms")
-    print(f"  layout, {views.SHOWN} rows drawn (time left for each)   {b_page * 1000:8.1f} ms")
-    print(
-        f"  JSON to the browser, {views.SHOWN} rows ({len(page_json) / 1024:.0f} KiB)  {j_page * 1000:8.1f} ms"
-    )
-    print(f"  queue callback total (query + layout + JSON)  {(q_page + b_page + j_page) * 1000:8.1f} ms")
-    print(f"  for comparison, all {len(open_rows)} rows drawn: layout {b_all * 1000:.0f} ms,"
-          f" JSON {j_all * 1000:.0f} ms ({len(all_json) / 1024 / 1024:.1f} MiB)")  # fmt: skip
+    report = [
+        (f"query, every status ({len(rows)} rows)", q_all),
+        (f"query, open, all {len(open_rows)} rows", q_open),
+        (f"query, open, as the page asks: {len(page_rows)} most urgent + total", q_page),
+        (f"query, overdue only ({len(overdue_rows)} rows)", q_overdue),
+        (f"query, one ward user ({len(ward_rows)} rows)", q_ward),
+        (f"layout, {len(page_rows)} rows drawn (working time left for each)", b_page),
+        (f"JSON to the browser, {len(page_rows)} rows ({len(page_json) / 1024:.0f} KiB)", j_page),
+        ("queue callback total (page query + layout + JSON)", q_page + b_page + j_page),
+        (f"for comparison: layout of all {len(open_rows)} open rows", b_all),
+        (f"for comparison: their JSON ({len(all_json) / 1024 / 1024:.1f} MiB)", j_all),
+    ]
+    for label, seconds in report:
+        print(f"  {label:<66}{seconds * 1000:9.1f} ms")
 
 
 def main() -> None:
