@@ -79,6 +79,7 @@ class Viewer:
             "output": output_key,
             "outputs": [
                 [{"id": ids.layer("map", lid), "property": "url"} for lid in LAYER_IDS],
+                [{"id": ids.layer("map", lid), "property": "hideout"} for lid in LAYER_IDS],
                 {"id": ids.MAP_KPI, "property": "children"},
                 {"id": ids.MAP_FEED, "property": "children"},
                 {"id": ids.MAP_SEEN, "property": "data"},

@@ -24,10 +24,15 @@ class Legend:
 
 @dataclass(frozen=True, slots=True)
 class LayerData:
-    """A GeoJSON FeatureCollection (plain dicts and lists, JSON-ready) and its legend."""
+    """A GeoJSON FeatureCollection (plain dicts and lists, JSON-ready) and its legend.
+
+    ``styles`` (choropleths) maps a feature's ``code`` to the style properties that change with the
+    data; the features then hold only what never changes (geometry, code, outline).
+    """
 
     features: Mapping[str, Any]
     legend: Legend
+    styles: Mapping[str, Mapping[str, Any]] | None = None
 
     @property
     def count(self) -> int:

@@ -27,25 +27,25 @@ REPORT_CLASSES: tuple[tuple[int, str], ...] = (
 REPORT_TOP = "#08306B"
 
 
-def _units(state: CityState, props_for: Any) -> list[dict[str, Any]]:
-    out = []
+def _units(state: CityState, styles_for: Any) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Static features (geometry, code, outline) and the per-unit styles that change with the data.
+
+    The map keeps the geometry and receives only the styles (through the layer's ``hideout``), so
+    a changed count does not resend the polygons.
+    """
+    features, styles = [], {}
     for f in state.boundaries.geojson["features"]:
         p = f["properties"]
-        out.append(
+        features.append(
             {
                 "type": "Feature",
                 "id": p["code"],
                 "geometry": f["geometry"],
-                "properties": {
-                    "layer": LAYER_ID,
-                    "code": p["code"],
-                    "line": OUTLINE,
-                    "weight": 1.2,
-                    **props_for(p),
-                },
+                "properties": {"layer": LAYER_ID, "code": p["code"], "line": OUTLINE, "weight": 1.2},
             }
         )
-    return out
+        styles[p["code"]] = styles_for(p)
+    return features, styles
 
 
 def report_color(n: int) -> str:
@@ -74,8 +74,9 @@ def build(state: CityState, lang: Lang = "vi") -> LayerData:
         entries.append(LegendEntry(f"{lo}–{hi}", color))
         lo = hi + 1
     entries.append(LegendEntry(f"> {REPORT_CLASSES[-1][0]}", REPORT_TOP))
+    features, styles = _units(state, props)
     return LayerData(
-        feature_collection(_units(state, props)), Legend(t("layer.choropleth_reports", lang), tuple(entries))
+        feature_collection(features), Legend(t("layer.choropleth_reports", lang), tuple(entries)), styles
     )
 
 
@@ -109,4 +110,5 @@ def build_aqi(state: CityState, lang: Lang = "vi") -> LayerData:
         t("layer.choropleth_aqi", lang),
         tuple(LegendEntry(f"{b.lo}–{b.hi}: {b.name(lang)}", b.hex) for b in VN_BANDS),
     )
-    return LayerData(feature_collection(_units(state, props)), legend)
+    features, styles = _units(state, props)
+    return LayerData(feature_collection(features), legend, styles)

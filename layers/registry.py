@@ -9,6 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from ioc.i18n import Lang
 from ioc.snapshot import CityState, Snapshot
@@ -47,6 +48,11 @@ class Rendered:
     data: LayerData
     body: bytes  # the features as UTF-8 JSON, serialised once
     digest: str  # of ``body``: content address, so a browser that holds it needs no resend
+    style_digest: str | None = None  # of ``data.styles`` (choropleths)
+
+    def hideout(self, layer_id: str) -> dict[str, Any]:
+        """What the map's style functions read: the layer id and the per-unit styles."""
+        return {"layer": layer_id, "styles": self.data.styles}
 
     @property
     def url(self) -> str:
@@ -91,5 +97,9 @@ def payload(snap: Snapshot, hours_ago: int, lang: Lang) -> dict[str, Rendered]:
         body = json.dumps(data.features, separators=(",", ":"), ensure_ascii=False).encode()
         digest = hashlib.blake2b(body, digest_size=12).hexdigest()
         BLOBS.put(digest, body)
-        out[layer_id] = Rendered(data, body, digest)
+        style_digest = None
+        if data.styles is not None:
+            styles = json.dumps(data.styles, sort_keys=True, ensure_ascii=False).encode()
+            style_digest = hashlib.blake2b(styles, digest_size=12).hexdigest()
+        out[layer_id] = Rendered(data, body, digest, style_digest)
     return out

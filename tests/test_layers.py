@@ -221,10 +221,20 @@ def test_choropleth_counts_reports_and_worst_aqi_per_unit() -> None:
         ),
         air=air_states(_air_rows("air-1", 40.0) + _air_rows("air-2", 160.0), NOW),
     )
-    by_code = {f["id"]: f["properties"] for f in boundaries.build(st, "vi").features["features"]}
+    reports_layer = boundaries.build(st, "vi")
+    # Geometry and outline are static; what changes with the data travels as per-unit styles.
+    assert reports_layer.features["features"][0]["properties"] == {
+        "layer": "boundaries",
+        "code": "U1",
+        "line": "#1D3557",
+        "weight": 1.2,
+    }
+    by_code = reports_layer.styles
+    assert by_code is not None
     assert (by_code["U1"]["n"], by_code["U1"]["color"]) == (2, "#C6DBEF")
     assert by_code["U1"]["tooltip"] == "Phường Một: 2 phản ánh"
-    aqi = {f["id"]: f["properties"] for f in boundaries.build_aqi(st, "vi").features["features"]}
+    aqi = boundaries.build_aqi(st, "vi").styles
+    assert aqi is not None
     assert boundaries.worst_aqi_by_unit(st) == {"U1": 80, "U2": aqi["U2"]["aqi"]}
     assert aqi["U2"]["aqi"] > 200 and aqi["U2"]["color"] == "#8F3F97"  # "Rất xấu"
 

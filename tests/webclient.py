@@ -46,6 +46,7 @@ def map_refresh(
         "output": callback_key(app, f"{ids.MAP_KPI}.children"),
         "outputs": [
             [{"id": ids.layer("map", lid), "property": "url"} for lid in layer_ids],
+            [{"id": ids.layer("map", lid), "property": "hideout"} for lid in layer_ids],
             {"id": ids.MAP_KPI, "property": "children"},
             {"id": ids.MAP_FEED, "property": "children"},
             {"id": ids.MAP_SEEN, "property": "data"},

@@ -3,6 +3,13 @@
    Tooltips are set as text, never HTML: report categories and titles come from outside. */
 window.ioc = Object.assign({}, window.ioc, {
   map: {
+    /* A feature's properties, overlaid with its live style from the layer's hideout (choropleths). */
+    props: function (feature, context) {
+      var p = feature.properties || {};
+      var styles = context && context.hideout && context.hideout.styles;
+      var st = styles && styles[p.code];
+      return st ? Object.assign({}, p, st) : p;
+    },
     cls: function (p) {
       return "ioc-mk ioc-" + (p.layer || "x") + " ioc-st-" + (p.status || "none");
     },
@@ -27,8 +34,8 @@ window.ioc = Object.assign({}, window.ioc, {
       if (!m.firstAt[p.layer]) { m.firstAt[p.layer] = m.lastAt[p.layer]; }
       return L.circleMarker(latlng, options);
     },
-    style: function (feature) {
-      var p = feature.properties || {};
+    style: function (feature, context) {
+      var p = window.ioc.map.props(feature, context);
       var line = feature.geometry && feature.geometry.type.indexOf("LineString") >= 0;
       return {
         color: p.line || p.color || "#333", weight: p.weight === undefined ? 3 : p.weight,
@@ -37,8 +44,8 @@ window.ioc = Object.assign({}, window.ioc, {
         lineCap: "round", className: window.ioc.map.cls(p)
       };
     },
-    tooltip: function (feature, layer) {
-      var p = feature.properties || {};
+    tooltip: function (feature, layer, context) {
+      var p = window.ioc.map.props(feature, context);
       if (p.tooltip && !p.cluster) {
         var el = document.createElement("span");
         el.textContent = p.tooltip;

@@ -15,6 +15,7 @@ from layers.registry import payload
 @dataclass(frozen=True, slots=True)
 class LayerUpdate:
     urls: list[Any]  # per output: the layer's content URL, or no_update
+    hideouts: list[Any]  # per output: choropleth styles, or no_update
     seen: dict[str, str]  # layer id → digest now held by the browser
     changed: int
 
@@ -28,14 +29,21 @@ def layer_update(
     snapshot, so a viewer costs neither a query nor a JSON encoding of the features."""
     rendered = payload(snap, hours_ago, lang)
     seen = dict(seen or {})
-    data: list[Any] = []
+    urls: list[Any] = []
+    hideouts: list[Any] = []
     changed = 0
     for lid in layer_ids:
         r = rendered[lid]
         if seen.get(lid) == r.digest:
-            data.append(no_update)
+            urls.append(no_update)
         else:
-            data.append(r.url)
+            urls.append(r.url)
             seen[lid] = r.digest
             changed += 1
-    return LayerUpdate(data, seen, changed)
+        style_key = lid + ":style"
+        if r.style_digest is None or seen.get(style_key) == r.style_digest:
+            hideouts.append(no_update)
+        else:
+            hideouts.append(r.hideout(lid))
+            seen[style_key] = r.style_digest
+    return LayerUpdate(urls, hideouts, seen, changed)

@@ -63,6 +63,7 @@ def layout(**_query: Any) -> html.Div:
 
 @callback(
     Output(ids.layer("map", ALL), "url"),  # type: ignore[arg-type]
+    Output(ids.layer("map", ALL), "hideout"),  # type: ignore[arg-type]
     Output(ids.MAP_KPI, "children"),
     Output(ids.MAP_FEED, "children"),
     Output(ids.MAP_SEEN, "data"),
@@ -86,4 +87,10 @@ def refresh(_tick: int | None, hours_ago: int | None, seen: dict[str, Any] | Non
         components.updated_label(snap.newest_data, lang, stale=components.is_stale(snap, snap.newest_data)),
         *components.kpi_cards(components.kpis(snap, state), lang),
     ]
-    return upd.urls, kpi, components.alert_feed(state.alerts, lang), {"key": key, "layers": upd.seen}
+    return (
+        upd.urls,
+        upd.hideouts,
+        kpi,
+        components.alert_feed(state.alerts, lang),
+        {"key": key, "layers": upd.seen},
+    )

@@ -60,6 +60,7 @@ def layout(**_query: Any) -> html.Div:
 
 @callback(
     Output(ids.layer("tablet", ALL), "url"),  # type: ignore[arg-type]
+    Output(ids.layer("tablet", ALL), "hideout"),  # type: ignore[arg-type]
     Output(ids.TABLET_KPI, "children"),
     Output(ids.TABLET_FEED, "children"),
     Output(ids.TABLET_SEEN, "data"),
@@ -90,6 +91,7 @@ def refresh(_tick: int | None, hours_ago: int | None, seen: dict[str, Any] | Non
     )
     return (
         upd.urls,
+        upd.hideouts,
         cards,
         components.alert_feed(state.alerts, lang, limit=12),
         {"key": key, "layers": upd.seen},

@@ -186,6 +186,7 @@ PANEL_SOURCE = {"kpi": None, "traffic": "traffic", "air": "air", "reports": "fee
 
 @callback(
     Output(ids.layer("wall", ALL), "url"),  # type: ignore[arg-type]
+    Output(ids.layer("wall", ALL), "hideout"),  # type: ignore[arg-type]
     Output(ids.wall_panel_body(ALL), "children"),  # type: ignore[arg-type]
     Output(ids.wall_updated(ALL), "children"),  # type: ignore[arg-type]
     Output(ids.WALL_PINNED, "children"),
@@ -222,6 +223,7 @@ def refresh(_tick: int | None, seen: dict[str, Any] | None) -> tuple[Any, ...]:
     pins, pin_class = pinned(snap, lang)
     return (
         upd.urls,
+        upd.hideouts,
         [bodies[n] for n in ids.WALL_PANELS],
         labels,
         pins,

@@ -27,7 +27,7 @@ from ioc.topics import topic_for
 from tests.conftest import _unavailable
 from tests.streamutil import table_counts
 from tests.webclient import PASSWORD
-from tests.webdata import city_events
+from tests.webdata import city_events, insert_alert
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -99,6 +99,19 @@ def dashboard(e2e_stack: Stack) -> Iterator[Dashboard]:
         lambda: sum(v for k, v in table_counts(dsn).items() if k != "deadletter") >= len(events),
         120,
         f"{len(events)} events stored by the consumers",
+    )
+    insert_alert(
+        dsn,
+        "e2e-jam",
+        "severe",
+        "new",
+        "Ùn tắc nghiêm trọng cầu Bính",
+        "Severe jam on Bính bridge",
+        106.675,
+        20.87,
+    )
+    insert_alert(
+        dsn, "e2e-cam", "minor", "acknowledged", "Camera mất kết nối", "Camera offline", 106.69, 20.85
     )
     with psycopg.connect(dsn, autocommit=True) as conn:
         auth.add_user(conn, "lan", PASSWORD, "leader", "Nguyễn Thị Lan")

@@ -39,6 +39,8 @@ def test_map_shows_ingested_sites_and_toggles_layers(dashboard: Dashboard, brows
     assert all_cams > dashboard.ingested_cameras
     assert page.locator(".ioc-traffic").count() > 0 and page.locator(".ioc-boundaries").count() > 0
     assert page.locator(f"#{ids.MAP_KPI} .ioc-kpi").count() == 4
+    assert page.locator(f"#{ids.MAP_FEED} .ioc-alert").count() == 2  # both unresolved alerts in the feed
+    assert page.locator(f"#{ids.MAP_FEED} .ioc-alert-new").count() == 1
 
     toggle = page.locator(".leaflet-control-layers-overlays label", has_text="Camera")
     toggle.click()
@@ -70,6 +72,8 @@ def test_wall_fits_without_scrollbars_and_rotates(
     page.locator(".ioc-wall .ioc-cameras").first.wait_for(timeout=20_000)
     page.wait_for_function("() => document.querySelector('.ioc-wall-panel.active .ioc-kpi') !== null")
     assert no_scrollbars(page)
+    pins = page.locator(f"#{ids.WALL_PINNED} .ioc-pin")
+    assert pins.count() == 1 and "cầu Bính" in pins.inner_text()  # only the unacknowledged alert is pinned
     first = _active_panel(page)
     page.wait_for_function(
         f"() => !document.querySelector('.ioc-wall-panel.active').id.includes('\"{first}\"')", timeout=10_000
