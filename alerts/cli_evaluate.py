@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
 def nab_command(
     detectors: Annotated[
         str, typer.Option(help="Comma-separated detector names (see alerts.detectors.REGISTRY).")
-    ] = "likelihood,seasonal,iforest,hst",
+    ] = "likelihood,seasonal_dedup,iforest_dedup,seasonal,iforest,hst",
     out: Annotated[Path, typer.Option(help="Directory for results/, plots/ and REPORT.md.")] = Path(
         "reports/nab"
     ),

@@ -31,7 +31,7 @@ SCOREBOARD = {
     "Random Cut Forest": 51.7,
     "windowed Gaussian": 39.6,
 }
-DEFAULT_DETECTORS = ("likelihood", "seasonal", "iforest", "hst")
+DEFAULT_DETECTORS = ("likelihood", "seasonal_dedup", "iforest_dedup", "seasonal", "iforest", "hst")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import pytest
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 
+import alerts.detectors.dedup
 import alerts.detectors.hst
 import alerts.detectors.iforest
 import alerts.detectors.likelihood

@@ -166,3 +166,48 @@ def test_smoke_evaluation_writes_nab_layout_and_report(tmp_path):
     report = (tmp_path / "REPORT.md").read_text()
     assert "| seasonal |" in report and "held out" in report
     assert (tmp_path / "plots" / "scores.png").stat().st_size > 1000
+
+
+def _cli():
+    import typer
+
+    from alerts.cli_evaluate import register
+
+    app = typer.Typer()
+
+    @app.callback()
+    def main() -> None:
+        """A stand-in for the ``ioc`` app."""
+
+    register(app)
+    return app
+
+
+def test_cli_rejects_unknown_detector_by_name(tmp_path):
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(
+        _cli(), ["evaluate", "nab", "--detectors", "seasonal,bogus", "--out", str(tmp_path)]
+    )
+    assert result.exit_code != 0
+    assert "bogus" in result.output
+
+
+def test_cli_reports_a_missing_corpus(tmp_path):
+    from typer.testing import CliRunner
+
+    args = ["evaluate", "nab", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path)]
+    result = CliRunner().invoke(_cli(), args)
+    assert result.exit_code == 2
+    assert "NAB corpus not found" in result.output
+
+
+@needs_nab
+def test_cli_smoke_run_on_one_traffic_file(tmp_path):
+    from typer.testing import CliRunner
+
+    args = ["evaluate", "nab", "--detectors", "likelihood", "--folders", "realTraffic", "--limit-files", "1"]
+    result = CliRunner().invoke(_cli(), [*args, "--out", str(tmp_path), "--data", str(NAB_ROOT)])
+    assert result.exit_code == 0, result.output
+    assert "likelihood: standard" in result.output
+    assert (tmp_path / "results" / "likelihood" / "realTraffic" / "likelihood_TravelTime_387.csv").is_file()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from alerts.detectors.base import Detector
+from alerts.detectors.dedup import IsolationForestDedup, SeasonalDedup
 from alerts.detectors.hst import HalfSpaceTrees
 from alerts.detectors.iforest import WindowedIsolationForest
 from alerts.detectors.likelihood import SurpriseLikelihood
@@ -12,7 +13,15 @@ from alerts.detectors.seasonal import SeasonalBaseline
 
 #: Every detector by its short name; the shared test suite and ``ioc evaluate nab`` walk this.
 REGISTRY: dict[str, type[Detector]] = {
-    cls.name: cls for cls in (SeasonalBaseline, WindowedIsolationForest, HalfSpaceTrees, SurpriseLikelihood)
+    cls.name: cls
+    for cls in (
+        SeasonalBaseline,
+        WindowedIsolationForest,
+        HalfSpaceTrees,
+        SurpriseLikelihood,
+        SeasonalDedup,
+        IsolationForestDedup,
+    )
 }
 
 
@@ -29,7 +38,9 @@ __all__ = [
     "REGISTRY",
     "Detector",
     "HalfSpaceTrees",
+    "IsolationForestDedup",
     "SeasonalBaseline",
+    "SeasonalDedup",
     "SurpriseLikelihood",
     "WindowedIsolationForest",
     "make_detector",

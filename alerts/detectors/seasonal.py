@@ -78,7 +78,7 @@ class SeasonalBaseline(Detector):
         day_size: int = 256,
         global_size: int = 2016,
         z_scale: float = 6.0,
-        min_sigma_frac: float = 0.05,
+        min_sigma_frac: float = 0.25,
         units: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(seed)
@@ -135,19 +135,24 @@ class SeasonalBaseline(Detector):
                 if period != last:
                     periods[slot] = (period, count + 1)
             n = self._global.get(key, (0, 0.0))[0] + 1
-            g_sigma = self._global.get(key, (0, 0.0))[1]
+            g_scale = self._global.get(key, (0, 0.0))[1]
             if n <= 64 or n % 64 == 0:
                 glob = sorted(slots[("a", 0)])
                 g_med = _median(glob)
                 g_sigma = MAD_TO_SIGMA * _median(sorted(abs(u - g_med) for u in glob))
-            self._global[key] = (n, g_sigma)
+                # Readings are often whole numbers that repeat, so a MAD of 0 is common: the
+                # inter-decile spread keeps the scale meaningful.
+                g_scale = max(
+                    g_sigma, (glob[int(0.9 * (len(glob) - 1))] - glob[int(0.1 * (len(glob) - 1))]) / 2.56
+                )
+            self._global[key] = (n, g_scale)
 
     def baseline(self, key: str, t: datetime) -> Baseline | None:
         """The usual value of ``key`` at ``t`` (None before any value of it was learnt)."""
         slots = self._hist.get(key)
         if not slots:
             return None
-        g_sigma = self._global[key][1]
+        g_scale = self._global[key][1]
         for slot in self._slots(t):
             q = slots.get(slot)
             spans = self._periods[key].get(slot, (0, 0))[1] >= 2
@@ -155,7 +160,7 @@ class SeasonalBaseline(Detector):
                 vals = sorted(q)
                 med = _median(vals)
                 sigma = MAD_TO_SIGMA * _median(sorted(abs(v - med) for v in vals))
-                floor = max(self.min_sigma_frac * g_sigma, 1e-9 * (1.0 + abs(med)))
+                floor = max(self.min_sigma_frac * g_scale, 1e-9 * (1.0 + abs(med)))
                 level = {"w": "week", "d": "day", "a": "all"}[slot[0]]
                 return Baseline(med, max(sigma, floor), level, len(vals))
         raise AssertionError("unreachable: the global slot always exists")
