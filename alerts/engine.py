@@ -18,7 +18,7 @@ import logging
 import pickle
 import statistics
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -316,10 +316,11 @@ class AlertEngine:
         seed: int = 0,
         admin_unit_of: AdminUnitOf | None = None,
         locate: Locator | None = None,
+        unit_label: Callable[[str], str] | None = None,
     ) -> None:
         config = config or load_rule_config()
         self.seed = seed
-        self.rules = RuleEngine.from_config(config, admin_unit_of, locate)
+        self.rules = RuleEngine.from_config(config, admin_unit_of, locate, unit_label)
         self.monitors = [AnomalyMonitor(c, seed) for c in config.rules if isinstance(c, AnomalyConfig)]
         self.stats = EngineStats()
 

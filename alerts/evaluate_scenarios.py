@@ -107,7 +107,7 @@ def _locator(on: date):  # type: ignore[no-untyped-def]
 
     assigner = AdminAssigner(boundary_set_for(on))
     places = {s.source_id: Location(s.lon, s.lat, assigner.assign(s.lon, s.lat)) for s in load_sites(None)}
-    return assigner.assign, places.get
+    return assigner.assign, places.get, assigner.name
 
 
 def _matches(alert: RaisedAlert, inc: Incident, grace: timedelta) -> bool:
@@ -158,8 +158,8 @@ def run_scenario(
     sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
     start = sc.start
     end = start + (duration or sc.duration)
-    admin_unit_of, locate = _locator(start.date())
-    engine = AlertEngine(config, seed=seed, admin_unit_of=admin_unit_of, locate=locate)
+    admin_unit_of, locate, unit_label = _locator(start.date())
+    engine = AlertEngine(config, seed=seed, admin_unit_of=admin_unit_of, locate=locate, unit_label=unit_label)
     collector = _Collector()
 
     # Warm-up: the normal city before the scenario, same seed, no incidents.

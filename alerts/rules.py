@@ -655,10 +655,16 @@ class CitizenBurstRule:
     the stored history). Only ``created`` reports count, once per ticket.
     """
 
-    def __init__(self, cfg: CitizenBurstConfig, admin_unit_of: AdminUnitOf | None = None) -> None:
+    def __init__(
+        self,
+        cfg: CitizenBurstConfig,
+        admin_unit_of: AdminUnitOf | None = None,
+        unit_label: Callable[[str], str] | None = None,
+    ) -> None:
         self.cfg = cfg
         self.id = cfg.id
         self._unit_of = admin_unit_of
+        self._label = unit_label or str  # unit code → the name people read (e.g. "Lê Chân")
         self._rates = dict(cfg.rates_per_hour)
         self._profile: tuple[float, ...] | None = None
         self._units: dict[str, _Unit] = {}
@@ -759,8 +765,8 @@ class CitizenBurstRule:
             lon=lon,
             lat=lat,
             value=float(n),
-            title_vi=f"Phản ánh của người dân tăng đột biến tại {name}",
-            title_en=f"Burst of citizen reports in {name}",
+            title_vi=f"Phản ánh của người dân tăng đột biến tại {self._label(name)}",
+            title_en=f"Burst of citizen reports in {self._label(name)}",
             detail_vi=f"{n} phản ánh mới trong {minutes} phút, thông thường {lam:.1f} (p = {p:.1e})",
             detail_en=f"{n} new reports in {minutes} min, usually {lam:.1f} (p = {p:.1e})",
         )
@@ -792,8 +798,9 @@ class RuleEngine:
         config: RuleConfig | None = None,
         admin_unit_of: AdminUnitOf | None = None,
         locate: Locator | None = None,
+        unit_label: Callable[[str], str] | None = None,
     ) -> RuleEngine:
-        return cls(build_rules(config or load_rule_config(), admin_unit_of), locate)
+        return cls(build_rules(config or load_rule_config(), admin_unit_of, unit_label), locate)
 
     def evaluate(self, event: Event) -> list[AlertUpdate]:
         return self.place(u for rule in self.rules for u in rule.evaluate(event))
@@ -817,7 +824,11 @@ class RuleEngine:
         return out
 
 
-def build_rules(config: RuleConfig, admin_unit_of: AdminUnitOf | None = None) -> list[Rule]:
+def build_rules(
+    config: RuleConfig,
+    admin_unit_of: AdminUnitOf | None = None,
+    unit_label: Callable[[str], str] | None = None,
+) -> list[Rule]:
     """One evaluator per configured rule (anomaly models are built by the alert engine)."""
     rules: list[Rule] = []
     for spec in config.rules:
@@ -831,7 +842,7 @@ def build_rules(config: RuleConfig, admin_unit_of: AdminUnitOf | None = None) ->
             case CameraDetectionConfig():
                 rules.append(CameraDetectionRule(spec))
             case CitizenBurstConfig():
-                rules.append(CitizenBurstRule(spec, admin_unit_of))
+                rules.append(CitizenBurstRule(spec, admin_unit_of, unit_label))
             case AnomalyConfig():
                 pass
     return rules

@@ -248,7 +248,9 @@ class AlertService:
         places = load_locations(self.conn)
         self.conn.commit()
         assigner = AdminAssigner(boundary_set_for(datetime.now(UTC).date()))
-        return AlertEngine(seed=self.cfg.seed, admin_unit_of=assigner.assign, locate=places.get)
+        return AlertEngine(
+            seed=self.cfg.seed, admin_unit_of=assigner.assign, locate=places.get, unit_label=assigner.name
+        )
 
     # -- warm start ------------------------------------------------------------------------------
     def warm_start(self, now: datetime | None = None) -> None:

@@ -33,8 +33,8 @@ def throughput(hours: float, warmup: timedelta, seed: int = 7) -> tuple[int, flo
     from simulators.scenario import load_scenario
 
     sc = load_scenario("normal_day")
-    admin_unit_of, locate = _locator(sc.start.date())
-    engine = AlertEngine(seed=seed, admin_unit_of=admin_unit_of, locate=locate)
+    admin_unit_of, locate, unit_label = _locator(sc.start.date())
+    engine = AlertEngine(seed=seed, admin_unit_of=admin_unit_of, locate=locate, unit_label=unit_label)
     quiet = sc.model_copy(update={"incidents": ()})
     before = City(quiet, seed, start=sc.start - warmup, kinds=frozenset({SourceKind.TRAFFIC, SourceKind.AIR}))
     for e in tqdm(before.events(sc.start), desc="warm-up", unit="ev", leave=False):

@@ -46,6 +46,7 @@ def test_default_rules_file_loads_every_rule_type():
         "camera_silent",
         "camera_detection",
         "citizen_burst",
+        "anomaly",
     }
     traffic = next(r for r in cfg.rules if r.type == "traffic_slow")
     assert traffic.raise_after == timedelta(minutes=10)
