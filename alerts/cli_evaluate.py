@@ -37,6 +37,9 @@ def nab_command(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of every detector.")] = 0,
     jobs: Annotated[int, typer.Option(min=1, help="Worker processes (one file per task).")] = 1,
+    reuse: Annotated[
+        bool, typer.Option("--reuse", help="Score existing results under --out instead of re-running.")
+    ] = False,
     data: Annotated[
         Path | None, typer.Option(help="NAB corpus directory (default: <shared data>/nab).")
     ] = None,
@@ -67,6 +70,7 @@ def nab_command(
             limit_files=limit_files,
             seed=seed,
             jobs=jobs,
+            reuse=reuse,
         )
     except (FileNotFoundError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)

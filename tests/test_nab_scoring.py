@@ -166,6 +166,11 @@ def test_smoke_evaluation_writes_nab_layout_and_report(tmp_path):
     report = (tmp_path / "REPORT.md").read_text()
     assert "| seasonal |" in report and "held out" in report
     assert (tmp_path / "plots" / "scores.png").stat().st_size > 1000
+    # Rebuilding the report from the written results scores exactly the same.
+    again = evaluate(
+        NAB_ROOT, tmp_path, ["seasonal"], folders=["realTraffic"], limit_files=2, progress=False, reuse=True
+    )
+    assert again[0].profiles == results[0].profiles
 
 
 def _cli():
