@@ -198,6 +198,11 @@ def test_queue_sorted_by_time_left_filtered_and_scoped(conn: psycopg.Connection)
     assert [r.ticket_id for r in rows] == ["HP-4", "HP-2", "HP-3", "HP-1"]
     overdue = store.queue(conn, staff, QueueFilter(overdue_only=True), now=at(150))
     assert [r.ticket_id for r in overdue] == ["HP-4", "HP-2"]
+    assert [r.ticket_id for r in store.overdue_tickets(conn, at(150))] == ["HP-4", "HP-2"]
+    assert store.confirmed_labels(conn) == [
+        ("Phản ánh số 1, gọi 0912 345 678", "urban_order"),
+        ("Phản ánh số 3, gọi 0912 345 678", "urban_order"),
+    ]
     assert [
         r.ticket_id for r in store.queue(conn, staff, QueueFilter(units=("Phường Ngô Quyền",)), at(0))
     ] == ["HP-3"]

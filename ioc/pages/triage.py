@@ -336,8 +336,11 @@ def show_detail(selected: str | None, _version: int | None) -> tuple[Any, ...]:
         events = store.history(conn, selected)
         reporter = reporter_view(conn, viewer, ticket)  # audited when unmasked
         near, dups = _neighbours(conn, ticket)
+        merged = store.merged_into(conn, selected)
     allowed = views.allowed_actions(viewer, ticket)
-    detail = views.detail_view(ticket, events, reporter, viewer=viewer, now=now, lang=lang, catalog=catalog())
+    detail = views.detail_view(
+        ticket, events, reporter, viewer=viewer, now=now, lang=lang, catalog=catalog(), merged=merged
+    )
     owners, owner = owner_options(ticket, lang)
     merge_opts = _options([(d, d) for d in dups])
     disabled = tuple(a not in allowed for a in ("confirm", "assign", "start", "answer", "merge", "publish"))

@@ -96,6 +96,26 @@ def intake(
         stop.set()
 
 
+@tickets_app.command("retrain")
+def retrain(
+    out: Annotated[Path, typer.Option(help="Where to save the retrained model (joblib).")],
+) -> None:
+    """Retrain the category classifier with every category staff confirmed on a ticket."""
+    from ioc.tickets.store import confirmed_labels
+    from ioc.triage.classifier import default_classifier
+
+    with connect(_dsn()) as conn:
+        labels = confirmed_labels(conn)
+    if not labels:
+        typer.echo("no confirmed categories yet: nothing to learn", err=True)
+        raise typer.Exit(code=1)
+    model = default_classifier(progress=True).retrain(labels, progress=True)
+    model.save(out)
+    typer.echo(
+        f"retrained with {len(labels)} confirmed labels; saved to {out} (use: ioc classify --model {out})"
+    )
+
+
 @scope_app.command("add")
 def scope_add(
     username: Annotated[str, typer.Argument(help="An existing dashboard user.")],

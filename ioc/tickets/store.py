@@ -414,6 +414,21 @@ def queue(conn: psycopg.Connection, viewer: Viewer, flt: QueueFilter, now: datet
         return cur.execute(_QUEUE, params).fetchall()
 
 
+def overdue_tickets(conn: psycopg.Connection, now: datetime, limit: int = 1000) -> list[QueueRow]:
+    """Open tickets past their deadline, most overdue first (for alerts and the wall)."""
+    return queue(conn, Viewer("system", "triage"), QueueFilter(overdue_only=True, limit=limit), now)
+
+
+def confirmed_labels(conn: psycopg.Connection, since: datetime | None = None) -> list[tuple[str, str]]:
+    """``(text, category)`` of tickets whose category a person confirmed: retraining data."""
+    rows = conn.execute(
+        "SELECT text, category FROM tickets WHERE category_confirmed AND category IS NOT NULL"
+        " AND (%s::timestamptz IS NULL OR updated_at >= %s) ORDER BY received_at",
+        (since, since),
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
 def status_counts(conn: psycopg.Connection) -> dict[str, int]:
     """Tickets per status from the projection."""
     return {s: n for s, n in conn.execute("SELECT status, count(*) FROM tickets GROUP BY status").fetchall()}

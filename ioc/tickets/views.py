@@ -219,8 +219,12 @@ def detail_view(
     lang: Lang,
     catalog: CategoryCatalog,
     calendar: WorkingCalendar | None = None,
+    merged: Sequence[str] = (),
 ) -> html.Div:
-    """One ticket: state, deadline, reporter (masked unless triage), text, photos, history."""
+    """One ticket: state, deadline, reporter (masked unless triage), text, photos, history.
+
+    ``merged``: duplicates merged into this ticket; their reporters follow its answer.
+    """
     left = time_left(ticket.deadline, ticket.status, now, calendar)
     text = (
         ticket.text
@@ -235,6 +239,8 @@ def detail_view(
         )
     if ticket.merged_into:
         notes.append(dbc.Badge(t("detail.merged", lang, id=ticket.merged_into), color="secondary"))
+    if merged:
+        notes.append(dbc.Badge(t("detail.merged_from", lang, ids=", ".join(merged)), color="info"))
     photos = [
         html.A(
             html.Img(src=u, alt=f"{ticket.ticket_id} #{i + 1}", className="ioc-triage-photo me-2"),
