@@ -164,10 +164,10 @@ def test_seasonal_needs_time_and_falls_back_while_sparse():
     det = make_detector("seasonal")
     with pytest.raises(ValueError, match="needs t="):
         det.learn_one({"speed": 40.0})
-    for i in range(10):  # Monday 08:xx only: first five values, then none
+    for i in range(10):  # Monday 08:xx only
         det.learn_one({"speed": 40.0 + i % 3}, t=T0 + timedelta(hours=8, minutes=i))
-    # Ten values, but all from one day: an incident on its first day must not become its own baseline.
-    assert det.baseline("speed", T0 + timedelta(hours=8)).level == "all"
+    # Ten values from one week: a first-week incident must not become its own baseline.
+    assert det.baseline("speed", T0 + timedelta(hours=8)).level == "day"
     for i in range(10):  # the next Monday 08:xx
         det.learn_one({"speed": 40.0 + i % 3}, t=T0 + timedelta(weeks=1, hours=8, minutes=i))
     assert det.baseline("speed", T0 + timedelta(hours=8)).level == "week"

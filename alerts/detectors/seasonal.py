@@ -98,8 +98,7 @@ class SeasonalBaseline(Detector):
         # feature -> (values learnt, robust sigma of the global slot); refreshed every 64 values
         # because sorting the global slot on every score would dominate the cost.
         self._global: dict[str, tuple[int, float]] = {}
-        # feature -> slot -> (last week/day number seen, how many distinct ones): a slot is trusted
-        # only once it spans two weeks (days), else an incident would become its own baseline.
+        # feature -> slot -> (last week/day number seen, how many distinct ones seen).
         self._periods: dict[str, dict[tuple[str, int], tuple[int, int]]] = {}
 
     def _params(self) -> dict[str, Any]:
@@ -155,7 +154,8 @@ class SeasonalBaseline(Detector):
         g_scale = self._global[key][1]
         for slot in self._slots(t):
             q = slots.get(slot)
-            spans = self._periods[key].get(slot, (0, 0))[1] >= 2
+            # An hour-of-week slot must span two weeks, else a first-week incident is its own baseline.
+            spans = slot[0] != "w" or self._periods[key].get(slot, (0, 0))[1] >= 2
             if q is not None and ((len(q) >= self.min_count and spans) or slot[0] == "a"):
                 vals = sorted(q)
                 med = _median(vals)
