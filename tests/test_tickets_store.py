@@ -262,3 +262,38 @@ def test_intake_below_threshold_waits_in_queue(conn: psycopg.Connection, classif
     row = store.require_ticket(conn, "HP-Q")
     assert row.status == "received" and row.owner_code is None and row.suggested_confidence is not None
     assert [r.ticket_id for r in store.queue(conn, Viewer("lan", "triage"), QueueFilter(), T0)] == ["HP-Q"]
+
+
+def test_run_intake_loop_picks_up_new_events_and_stops(stack, conn: psycopg.Connection) -> None:  # noqa: ANN001
+    import threading
+
+    from ioc.services.proc import wait_until
+    from ioc.tickets.intake import run_intake
+
+    stop = threading.Event()
+    worker = threading.Thread(target=run_intake, args=(stack.settings, stop), kwargs={"poll_seconds": 0.2})
+    worker.start()
+    try:
+        store_feedback(conn, report("HP-L", "Lấn chiếm vỉa hè bán hàng ở chợ Cát Bi", T0), "11311")
+        wait_until(lambda: store.get_ticket(conn, "HP-L") is not None, 120, "the loop made the ticket")
+    finally:
+        stop.set()
+        worker.join(30)
+    assert not worker.is_alive()
+    row = store.require_ticket(conn, "HP-L")
+    assert row.admin_unit is not None and not row.admin_unit.isdigit()  # the unit code became its name
+
+
+def test_a_bad_event_is_recorded_and_does_not_block_the_rest(conn: psycopg.Connection, classifier) -> None:  # noqa: ANN001
+    good = report("HP-G", "Đèn đường phố Cầu Đất tắt cả tuần nay", T0)
+    bad = report("HP-E", "x", T0)
+    store_feedback(conn, bad, "Phường Lê Chân")
+    conn.execute(
+        "UPDATE feedback_events SET text = '   ' WHERE ticket_id = 'HP-E'"
+    )  # the spine never stores this
+    store_feedback(conn, good, "Phường Lê Chân")
+    intake = intake_with(classifier, threshold=1.0)
+    assert intake.once(conn) == 2 and intake.once(conn) == 0
+    assert store.get_ticket(conn, "HP-E") is None and store.get_ticket(conn, "HP-G") is not None
+    (error,) = conn.execute("SELECT error FROM ticket_intake_done WHERE ticket_id = 'HP-E'").fetchone()
+    assert error.startswith("ValueError") and "non-empty" in error

@@ -103,7 +103,8 @@ CREATE TABLE IF NOT EXISTS user_scopes (
 CREATE TABLE IF NOT EXISTS ticket_intake_done (
     event_id      uuid PRIMARY KEY,
     ticket_id     text NOT NULL,
-    processed_at  timestamptz NOT NULL DEFAULT now()
+    processed_at  timestamptz NOT NULL DEFAULT now(),
+    error         text            -- why the event was skipped (NULL: it became or updated a ticket)
 );
 CREATE TABLE IF NOT EXISTS ticket_intake_watermark (
     id           smallint PRIMARY KEY CHECK (id = 1),

@@ -11,7 +11,9 @@ rows it has not processed yet (an anti-join on ``ticket_intake_done`` behind a w
 * ``updated``: the citizen's new text is added to the ticket's history.
 
 Each event is processed in its own transaction together with its ``ticket_intake_done`` row, so a
-crash never creates a ticket twice.
+crash never creates a ticket twice; an event that cannot become a ticket is marked done with the
+error, so it never blocks the rest.
+Admin unit codes from the spine become names ("Phường Lê Chân"), which routing, scopes and filters use.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ class Intake:
             rows = cur.execute(_PENDING, (since, batch)).fetchall()
         if not rows:
             return 0
-        created = [r for r in rows if r.action == "created"]
+        created = [r for r in rows if r.action == "created" and r.text.strip()]
         suggestions: dict[uuid.UUID, Suggestion] = dict(
             zip(
                 (r.event_id for r in created),
@@ -104,12 +106,15 @@ class Intake:
         earliest = min(r.event_time for r in rows) - DEFAULT_WINDOW
         points = [ReportPoint(*p) for p in store.open_points(conn, earliest)]
         for r in rows:
-            with conn.transaction():
-                ticket_id = self._process(conn, r, suggestions, points, now or datetime.now(UTC))
-                conn.execute(
-                    "INSERT INTO ticket_intake_done (event_id, ticket_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                    (r.event_id, ticket_id),
-                )
+            try:
+                with conn.transaction():
+                    self._process(conn, r, suggestions, points, now or datetime.now(UTC))
+                    _done(conn, r, None)
+            except (ValueError, LookupError) as exc:
+                # One bad event must not wedge the desk: record why it was skipped (no personal data).
+                log.warning("ticket intake skipped event %s (ticket %s): %s", r.event_id, r.ticket_id, exc)
+                with conn.transaction():
+                    _done(conn, r, f"{type(exc).__name__}: {exc}"[:500])
         newest = max(r.ingested_at for r in rows)
         conn.execute(
             "INSERT INTO ticket_intake_watermark (id, ingested_at) VALUES (1, %s)"
@@ -126,12 +131,12 @@ class Intake:
         suggestions: dict[uuid.UUID, Suggestion],
         points: list[ReportPoint],
         now: datetime,
-    ) -> str:
+    ) -> None:
         existing = store.get_ticket(conn, r.ticket_id)
         if existing is not None:
             at = max(now, existing.updated_at)
             store.apply_change(conn, r.ticket_id, Change(Kind.NOTE, at, "citizen", text=r.text))
-            return r.ticket_id
+            return
         suggestion = suggestions.get(r.event_id) or self.classifier.suggest(r.text)
         new = NewTicket(
             ticket_id=r.ticket_id,
@@ -147,7 +152,6 @@ class Intake:
             source_event_id=r.event_id,
         )
         self.receive(conn, new, suggestion, now, points)
-        return r.ticket_id
 
     def receive(
         self,
@@ -209,6 +213,13 @@ class Intake:
                 auto=True,
             ),
         )
+
+
+def _done(conn: psycopg.Connection, r: FeedbackRow, error: str | None) -> None:
+    conn.execute(
+        "INSERT INTO ticket_intake_done (event_id, ticket_id, error) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+        (r.event_id, r.ticket_id, error),
+    )
 
 
 @cache
