@@ -382,9 +382,9 @@ class LiveSnapshot:
                     backoff,
                 )
                 old = self.current
-                self._publish(
+                self._publish(  # a new version, so every browser learns that its data is stale
                     Snapshot(
-                        old.version,
+                        old.version + 1,
                         old.refreshed_at,
                         old.live,
                         old.history,

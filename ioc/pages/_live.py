@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from dash import no_update
 
+from ioc import components
 from ioc.i18n import Lang
 from ioc.snapshot import Snapshot
 from layers.registry import payload
@@ -47,3 +49,16 @@ def layer_update(
             hideouts.append(r.hideout(lid))
             seen[style_key] = r.style_digest
     return LayerUpdate(urls, hideouts, seen, changed)
+
+
+@lru_cache(maxsize=64)
+def side_panel(
+    snap: Snapshot, hours_ago: int, lang: Lang, feed_limit: int = 20
+) -> tuple[Any, list[Any], Any]:
+    """(updated label, KPI cards, alert feed) for one snapshot: built once, shared by all viewers."""
+    state = snap.at(hours_ago)
+    label = components.updated_label(
+        snap.newest_data, lang, stale=components.is_stale(snap, snap.newest_data)
+    )
+    cards = components.kpi_cards(components.kpis(snap, state), lang)
+    return label, cards, components.alert_feed(state.alerts, lang, limit=feed_limit)

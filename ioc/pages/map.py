@@ -10,7 +10,7 @@ from dash.exceptions import PreventUpdate
 
 from ioc import auth, components, ids
 from ioc.i18n import Lang, t
-from ioc.pages._live import layer_update
+from ioc.pages._live import layer_update, side_panel
 from ioc.snapshot import live, web_settings
 from layers.registry import payload
 
@@ -82,15 +82,11 @@ def refresh(_tick: int | None, hours_ago: int | None, seen: dict[str, Any] | Non
         raise PreventUpdate  # nothing new for this browser
     layer_ids = [o["id"]["layer"] for o in ctx.outputs_list[0]]
     upd = layer_update(snap, hours, lang, layer_ids, seen.get("layers"))
-    state = snap.at(hours)
-    kpi = [
-        components.updated_label(snap.newest_data, lang, stale=components.is_stale(snap, snap.newest_data)),
-        *components.kpi_cards(components.kpis(snap, state), lang),
-    ]
+    label, cards, feed = side_panel(snap, hours, lang)
     return (
         upd.urls,
         upd.hideouts,
-        kpi,
-        components.alert_feed(state.alerts, lang),
+        [label, *cards],
+        feed,
         {"key": key, "layers": upd.seen},
     )

@@ -11,7 +11,7 @@ from dash.exceptions import PreventUpdate
 
 from ioc import auth, components, ids
 from ioc.i18n import t
-from ioc.pages._live import layer_update
+from ioc.pages._live import layer_update, side_panel
 from ioc.snapshot import live, web_settings
 
 dash.register_page(__name__, path="/tablet", name="tablet", title="IOC Hải Phòng – Tablet")
@@ -78,21 +78,12 @@ def refresh(_tick: int | None, hours_ago: int | None, seen: dict[str, Any] | Non
         raise PreventUpdate
     layer_ids = [o["id"]["layer"] for o in ctx.outputs_list[0]]
     upd = layer_update(snap, hours, lang, layer_ids, seen.get("layers"))
-    state = snap.at(hours)
-    cards = [dbc.Col(c, xs=12, md=6, xl=3) for c in components.kpi_cards(components.kpis(snap, state), lang)]
-    cards.insert(
-        0,
-        dbc.Col(
-            components.updated_label(
-                snap.newest_data, lang, stale=components.is_stale(snap, snap.newest_data)
-            ),
-            xs=12,
-        ),
-    )
+    label, kpi_cards, feed = side_panel(snap, hours, lang, feed_limit=12)
+    cards = [dbc.Col(label, xs=12), *(dbc.Col(c, xs=12, md=6, xl=3) for c in kpi_cards)]
     return (
         upd.urls,
         upd.hideouts,
         cards,
-        components.alert_feed(state.alerts, lang, limit=12),
+        feed,
         {"key": key, "layers": upd.seen},
     )
