@@ -8,6 +8,7 @@ import typer
 
 from ioc.auth import Role, UserError, add_user
 from ioc.db import connect
+from ioc.launcher import running_settings
 from ioc.settings import Settings
 
 PASSWORD_ENV = "IOC_NEW_USER_PASSWORD"
@@ -31,7 +32,7 @@ def register(app: typer.Typer) -> None:
         password = os.environ.get(PASSWORD_ENV) or typer.prompt(
             "Password", hide_input=True, confirmation_prompt=True
         )
-        settings = Settings()
+        settings = running_settings(Settings())  # the database of a running `ioc up` when env is silent
         try:
             with connect(settings.database_dsn()) as conn:
                 add_user(conn, name, password, role.value, display_name, replace=replace)
