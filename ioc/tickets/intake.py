@@ -248,3 +248,20 @@ def run_intake(settings: Settings, stop: threading.Event, *, poll_seconds: float
             log.warning("ticket intake: database unavailable (%s); retrying in %.0f s", exc, backoff)
             stop.wait(backoff)
             backoff = min(backoff * 2, 30.0)
+
+
+def main() -> None:
+    """``python -m ioc.tickets.intake``: the intake loop as a child process of ``ioc up`` (SIGTERM stops it)."""
+    import signal
+
+    from ioc.launcher import running_settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    run_intake(running_settings(), stop)
+
+
+if __name__ == "__main__":
+    main()
