@@ -299,14 +299,17 @@ class EngineStats:
 class AlertEngine:
     """Rules and anomaly monitors over one event stream; place and admin unit from ``locate``.
 
-    >>> from simulators.city import City
-    >>> from simulators.scenario import load_scenario
-    >>> engine = AlertEngine(seed=7, admin_unit_of=lambda lon, lat: "u1")
-    >>> city = City(load_scenario("quiet_day"), seed=7)
-    >>> updates = [u for e in city.events(city.start + __import__("datetime").timedelta(minutes=5))
-    ...            for u in engine.process(e)]
-    >>> updates
-    []
+    >>> import uuid
+    >>> from datetime import UTC, datetime, timedelta
+    >>> from ioc.events import CameraEvent, Detection, DetectionType
+    >>> engine = AlertEngine(seed=7, admin_unit_of=lambda lon, lat: None)
+    >>> smoke = (Detection(type=DetectionType.FIRE_SMOKE, confidence=0.9),)
+    >>> t = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
+    >>> [u.kind.value for u in engine.process(CameraEvent(event_id=uuid.uuid4(), source_id="cam-1",
+    ...                                                   event_time=t, online=True, detections=smoke))]
+    ['raise']
+    >>> [u.kind.value for u in engine.tick(t + timedelta(minutes=3))]  # 3 min without smoke
+    ['clear']
     """
 
     def __init__(
