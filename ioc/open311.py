@@ -34,7 +34,7 @@ from ioc.settings import Settings
 from ioc.tickets import store
 from ioc.tickets.privacy import scrub_text
 from ioc.tickets.store import NewTicket, TicketRow
-from ioc.tickets.workflow import Status, status_name
+from ioc.tickets.workflow import OPEN_STATUSES, Status, status_name
 from ioc.triage.categories import load_catalog
 from ioc.triage.classifier import Suggestion
 
@@ -121,7 +121,8 @@ def request_doc(row: TicketRow, primary: TicketRow | None = None, lang: str = "v
         "agency_responsible": follow.owner_name,
         "service_notice": None
         if deadline is None
-        else f"Hạn trả lời: {deadline.astimezone(TZ):%H:%M %d/%m/%Y}",
+        else ("Hạn trả lời: " if lang == "vi" else "Answer due: ")
+        + f"{deadline.astimezone(TZ):%H:%M %d/%m/%Y}",
         "requested_datetime": _iso(row.received_at),
         "updated_datetime": _iso(max(row.updated_at, follow.updated_at)),
         "expected_datetime": _iso(deadline),
@@ -138,6 +139,8 @@ _SELECT_REQUESTS = (
     "SELECT ticket_id FROM tickets WHERE (%(ids)s::text[] IS NULL OR ticket_id = ANY(%(ids)s))"
     " AND (%(codes)s::text[] IS NULL OR coalesce(category, suggested_category) = ANY(%(codes)s))"
     " AND received_at >= %(start)s AND received_at < %(end)s"
+    # Merged tickets follow their primary's status: filtered after the lookup.
+    " AND (%(statuses)s::text[] IS NULL OR status = 'merged' OR status = ANY(%(statuses)s))"
     " ORDER BY received_at DESC LIMIT %(limit)s"
 )
 
@@ -247,11 +250,17 @@ def register_open311(
         start = _date_param("start_date") or end - DEFAULT_WINDOW
         if ids:
             start, end = datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC)
+        wanted: list[str] | None = None
+        if len(statuses) == 1:
+            wanted = (
+                sorted(_CLOSED - {"merged"}) if "closed" in statuses else [s.value for s in OPEN_STATUSES]
+            )
         params = {
             "ids": ids or None,
             "codes": codes or None,
             "start": start,
             "end": end,
+            "statuses": wanted,
             "limit": MAX_RESULTS,
         }
         with pool.connection() as conn:

@@ -211,3 +211,28 @@ def test_mounted_on_the_dashboard_without_its_login(stack, intake: Intake) -> No
         assert c.get("/tablet").status_code == 302  # the dashboard itself still needs a login
     finally:
         app.server.extensions["ioc"]["pool"].close()
+
+
+def test_a_merged_request_follows_its_primary(client: Any, pg_dsn: str) -> None:
+    from tests.test_tickets_store import new
+
+    now = datetime.now(UTC)
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        for i in (1, 2):
+            store.create_ticket(conn, new(i, received_at=now - timedelta(hours=i)), "intake")
+        store.apply_change(conn, "HP-2", Change(Kind.MERGED, now, "an", merged_into="HP-1"))
+        (dup,) = client.get(PREFIX + "/requests/HP-2.json").get_json()
+        assert dup["status"] == "open" and "HP-1" in dup["status_notes"]  # the primary is still open
+        assert [
+            d["service_request_id"] for d in client.get(PREFIX + "/requests.json?status=closed").get_json()
+        ] == []
+        store.apply_change(conn, "HP-1", Change(Kind.CLASSIFIED, now, "an", category="environment"))
+        store.apply_change(conn, "HP-1", Change(Kind.ASSIGNED, now, "an", owner_kind="agency", owner_code="so_nn_mt",
+                                                owner_name="Sở NN&MT"))  # fmt: skip
+        store.apply_change(conn, "HP-1", Change(Kind.ANSWERED, now, "so", answer="Đã thu gom."))
+    (dup,) = client.get(PREFIX + "/requests/HP-2.json").get_json()
+    check_request(dup)
+    assert dup["status"] == "closed" and "Đã thu gom." in dup["status_notes"]
+    assert dup["agency_responsible"] == "Sở NN&MT"
+    closed = client.get(PREFIX + "/requests.json?status=closed").get_json()
+    assert sorted(d["service_request_id"] for d in closed) == ["HP-1", "HP-2"]
