@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -233,16 +234,26 @@ def intake_once(conn: psycopg.Connection) -> int:
     return Intake.default().once(conn)
 
 
-def run_intake(settings: Settings, stop: threading.Event, *, poll_seconds: float = 2.0) -> None:
-    """Loop until ``stop`` is set: drain pending events, then wait ``poll_seconds``; reconnect on errors."""
+def run_intake(
+    settings: Settings, stop: threading.Event, *, poll_seconds: float = 2.0, alerts_every: float = 60.0
+) -> None:
+    """Loop until ``stop`` is set: drain pending events, then wait ``poll_seconds``; every
+    ``alerts_every`` seconds refresh the overdue alerts (:mod:`ioc.tickets.overdue`). Reconnects on errors."""
+    from ioc.tickets.overdue import sync_overdue_alerts
+
     intake = Intake.default()
     backoff = 1.0
+    next_alerts = 0.0
     while not stop.is_set():
         try:
             with psycopg.connect(settings.database_dsn(), autocommit=True) as conn:
                 backoff = 1.0
                 while not stop.is_set():
-                    if intake.once(conn) == 0:
+                    n = intake.once(conn)
+                    if time.monotonic() >= next_alerts:
+                        sync_overdue_alerts(conn, datetime.now(UTC))
+                        next_alerts = time.monotonic() + alerts_every
+                    if n == 0:
                         stop.wait(poll_seconds)
         except psycopg.OperationalError as exc:
             log.warning("ticket intake: database unavailable (%s); retrying in %.0f s", exc, backoff)
