@@ -21,7 +21,8 @@ window.ioc = Object.assign({}, window.ioc, {
       var p = feature.properties || {};
       var m = window.ioc.map;
       var options = {
-        radius: p.radius || 7, fillColor: p.color || "#666", color: "#ffffff", weight: 1.5,
+        radius: p.radius || 7, fillColor: p.color || "#666", color: p.outline || "#ffffff",
+        weight: p.outline ? 3 : 1.5,
         opacity: 1, fillOpacity: 0.92, className: m.cls(p)
       };
       /* Large layers draw on one shared canvas: thousands of SVG nodes are too slow to paint. */
@@ -52,7 +53,7 @@ window.ioc = Object.assign({}, window.ioc, {
         layer.bindTooltip(el, { sticky: true });
       }
     },
-    cluster: function (feature, latlng) {
+    cluster: function (feature, latlng, index, context) {
       var n = feature.properties.point_count;
       var size = n < 10 ? 34 : (n < 100 ? 42 : 52);
       var el = document.createElement("div");
@@ -60,7 +61,10 @@ window.ioc = Object.assign({}, window.ioc, {
       span.textContent = String(n);
       el.appendChild(span);
       return L.marker(latlng, {
-        icon: L.divIcon({ html: el.outerHTML, className: "ioc-cluster", iconSize: L.point(size, size) })
+        icon: L.divIcon({
+          html: el.outerHTML, iconSize: L.point(size, size),
+          className: "ioc-cluster ioc-cluster-" + ((context && context.hideout && context.hideout.layer) || "x")
+        })
       });
     }
   }
