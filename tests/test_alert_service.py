@@ -147,3 +147,46 @@ def test_operator_actions_write_timeline_and_audit(stack: Stack) -> None:
     assert timeline == [("system", "raised"), ("vanhanh1", "acknowledged"), ("vanhanh1", "assigned"),
                         ("vanhanh1", "silenced"), ("vanhanh1", "resolved")]  # fmt: skip
     assert done[0].assignee == "Đội CSGT số 3"
+
+
+def test_alerts_cli_lists_acknowledges_and_exports_cap(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from alerts.cap import validate_cap
+    from alerts.cli_engine import register
+    from alerts.model import AlertClass, AlertUpdate, Severity, UpdateKind, load_agencies
+    from alerts.store import apply_rule_update, get_alert
+
+    dsn = stack.settings.database_dsn()
+    monkeypatch.setenv("IOC_DATABASE_URL", dsn)
+    monkeypatch.setenv("IOC_DATA_DIR", str(stack.settings.data_dir))
+    update = AlertUpdate(kind=UpdateKind.RAISE, key="aqi-vn-bad:air-x", rule_id="aqi-vn-bad",
+                         alert_class=AlertClass.ENVIRONMENT, severity=Severity.SEVERE, at=datetime.now(UTC),
+                         lon=106.76, lat=20.84, title_vi="Không khí rất xấu", title_en="Very bad air")  # fmt: skip
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        alert = apply_rule_update(conn, update, load_agencies())
+    assert alert is not None
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["alerts", "list"])
+    assert (
+        listed.exit_code == 0
+        and str(alert.alert_id) in listed.output
+        and "Không khí rất xấu" in listed.output
+    )
+    cap = runner.invoke(app, ["alerts", "cap", str(alert.alert_id)])
+    assert cap.exit_code == 0
+    validate_cap(cap.output.encode())
+    acked = runner.invoke(
+        app, ["alerts", "ack", str(alert.alert_id), "--comment", "Đã báo Sở", "--user", "an"]
+    )
+    assert acked.exit_code == 0, acked.output
+    again = runner.invoke(app, ["alerts", "ack", str(alert.alert_id), "--comment", "lần hai"])
+    assert again.exit_code != 0 and "acknowledged" in again.output  # the state is named in the error
+    bad = runner.invoke(app, ["alerts", "cap", "not-a-uuid"])
+    assert bad.exit_code != 0 and "not-a-uuid" in bad.output
+    with psycopg.connect(dsn) as conn:
+        stored = get_alert(conn, alert.alert_id)
+    assert stored is not None and stored.state.value == "acknowledged" and stored.timeline[-1].actor == "an"
