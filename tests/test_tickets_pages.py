@@ -11,6 +11,7 @@ from typing import Any
 import dash
 import psycopg
 import pytest
+from dash.exceptions import PreventUpdate
 from plotly.utils import PlotlyJSONEncoder
 
 from ioc.auth import add_user
@@ -225,6 +226,10 @@ def test_pages_and_callbacks_on_a_real_database(app: Any, pg_dsn: str) -> None:
     }
     leader = run("lan", "leader", triage.show_detail, "HP-1", 0)
     assert "0912" not in as_json(leader[0]) and all(leader[8:])
+    with pytest.raises(
+        PreventUpdate
+    ):  # the wall's display account cannot read the queue by posting callbacks
+        run("tuong", "display", triage.refresh_queue, None, None, None, None, False, 0, 0, None)
     # A ward user sees none of these (they belong to no one yet) and cannot open them by id.
     empty = run("lechan", "operator", triage.refresh_queue, None, None, None, None, False, 0, 0, None)
     assert "HP-1" not in as_json(empty)

@@ -53,7 +53,11 @@ def _pool() -> Any:
 
 
 def _viewer(conn: psycopg.Connection) -> Viewer:
-    return store.viewer_for(conn, auth.current_user() or "?", auth.current_role() or "")
+    """The logged-in user with their scopes; callbacks stop here for accounts without the desk."""
+    role = auth.current_role() or ""
+    if role in ("", "display"):
+        raise PreventUpdate  # the wall's account never reads tickets, even by posting callbacks itself
+    return store.viewer_for(conn, auth.current_user() or "?", role)
 
 
 def _options(values: list[tuple[str, str]]) -> list[dict[str, str]]:
