@@ -40,7 +40,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     kind = SourceKind(args.kind)
     settings = Settings()
-    SinkConsumer(config_from_settings(settings, kind), stop=stop, unit_of=_feedback_units(kind)).run()
+    SinkConsumer(config_from_settings(settings, kind), stop=stop, units_of=_feedback_units(kind)).run()
 
 
 def _feedback_units(kind: SourceKind):  # type: ignore[no-untyped-def]
@@ -50,7 +50,14 @@ def _feedback_units(kind: SourceKind):  # type: ignore[no-untyped-def]
     from geodata.admin import DatedAdminAssigner
 
     assigner = DatedAdminAssigner()  # the boundary set in force on each report's local date
-    return lambda e: assigner.for_date(e.event_time).assign(e.lon, e.lat)
+
+    def units(events):  # type: ignore[no-untyped-def]
+        if not events:
+            return []
+        pairs = assigner.assign_many([e.lon for e in events], [e.lat for e in events], [e.event_time for e in events])
+        return [code for _set_id, code in pairs]
+
+    return units
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -29,7 +29,8 @@ from streams.sink import DeadLetter, FlushResult, SinkMode, TimescaleSink, store
 
 log = logging.getLogger(__name__)
 
-UnitOf = Callable[[Event], str | None]
+# Admin units of a batch of events (one vectorised spatial lookup per batch, not one per event).
+UnitsOf = Callable[[Sequence[Event]], list[str | None]]
 T = TypeVar("T")
 
 
@@ -105,7 +106,7 @@ class _SeekToStored(ConsumerRebalanceListener):
 class SinkConsumer:
     """One consumer-group member storing one source kind."""
 
-    def __init__(self, cfg: ConsumerConfig, *, stop: threading.Event, unit_of: UnitOf | None = None) -> None:
+    def __init__(self, cfg: ConsumerConfig, *, stop: threading.Event, units_of: UnitsOf | None = None) -> None:
         self.cfg = cfg
         self.stop = stop
         self.stats = ConsumerStats()
@@ -114,7 +115,7 @@ class SinkConsumer:
         self.known = load_known_sources(self.conn)
         self.site_units = load_site_units(self.conn)
         self._known_at = time.monotonic()
-        self.unit_of = unit_of
+        self.units_of = units_of
         self.consumer = KafkaConsumer(
             bootstrap_servers=cfg.bootstrap,
             group_id=cfg.group_id,
@@ -190,16 +191,20 @@ class SinkConsumer:
     def _ingest(self, records: Mapping[TopicPartition, list]) -> None:  # type: ignore[type-arg]
         now = datetime.now(UTC)
         tolerance, late_after = self.cfg.future_tolerance, self.cfg.late_after
+        accepted: list[tuple[Event, object]] = []
         for msgs in records.values():
             for m in msgs:
                 result = decode(self.cfg.kind, m.value, known_sources=self.known, now=now, future_tolerance=tolerance)
                 if isinstance(result, Rejected):
                     self.sink.add_rejected(DeadLetter(m.topic, m.partition, m.offset, m.key, m.value or b"", result))
                     self.stats.reason_counts[result.code.value] = self.stats.reason_counts.get(result.code.value, 0) + 1
-                    continue
-                unit = self.unit_of(result) if self.unit_of else self.site_units.get(result.source_id)
-                self.sink.add(result, topic=m.topic, partition=m.partition, offset=m.offset,
-                              late=result.event_time < now - late_after, admin_unit=unit, raw=m.value)
+                else:
+                    accepted.append((result, m))
+        events = [e for e, _ in accepted]
+        units = self.units_of(events) if self.units_of else [self.site_units.get(e.source_id) for e in events]
+        for (event, m), unit in zip(accepted, units, strict=True):
+            self.sink.add(event, topic=m.topic, partition=m.partition, offset=m.offset,  # type: ignore[attr-defined]
+                          late=event.event_time < now - late_after, admin_unit=unit, raw=m.value)  # type: ignore[attr-defined]
 
     def flush_once(self) -> FlushResult:
         result = self.sink.flush()
@@ -254,7 +259,8 @@ class SinkConsumer:
             self.dl_producer.flush(timeout=10)
         if offsets:
             try:  # for tooling only; the database offsets are authoritative
-                self.consumer.commit({TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()})
+                self.consumer.commit_async(
+                    {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()})
             except Exception as exc:  # noqa: BLE001 - a failed advisory commit must not stop ingest
                 log.debug("kafka commit skipped: %s", exc)
 

@@ -67,6 +67,7 @@ class TimescaleSink:
         self.mode = mode
         self.batch = Batch()
         self._stage = f"stage_{self.spec.table}"
+        self._staged_on: psycopg.Connection | None = None
 
     # -- buffering ---------------------------------------------------------------------------
     def add(
@@ -93,20 +94,22 @@ class TimescaleSink:
         batch = self.batch
         if not batch.next_offsets:
             return FlushResult(0, 0, [], 0, None)
-        with self.conn.transaction():
-            returned = self._insert_rows(batch.rows) if batch.rows else []
-            dead = self._insert_dead(batch.dead) if batch.dead else []
-            self._store_offsets(batch.next_offsets)
-            late = sum(1 for r in returned if r[0])
-            newest = max((r[1] for r in returned), default=None)
-            self.conn.execute(
-                "UPDATE ingest_stats SET accepted = accepted + %s, rejected = rejected + %s, late = late + %s,"
-                " newest_event_time = GREATEST(newest_event_time, %s), last_ingest_at = now() WHERE kind = %s",
-                (len(returned), len(dead), late, newest, self.spec.kind.value),
-            )
-            self.conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, self.spec.kind.value))
+        try:
+            with self.conn.transaction():
+                inserted, late, newest = self._insert_rows(batch.rows) if batch.rows else (0, 0, None)
+                dead = self._insert_dead(batch.dead) if batch.dead else []
+                self._store_offsets(batch.next_offsets)
+                self.conn.execute(
+                    "UPDATE ingest_stats SET accepted = accepted + %s, rejected = rejected + %s, late = late + %s,"
+                    " newest_event_time = GREATEST(newest_event_time, %s), last_ingest_at = now() WHERE kind = %s",
+                    (inserted, len(dead), late, newest, self.spec.kind.value),
+                )
+                self.conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, self.spec.kind.value))
+        except BaseException:
+            self._staged_on = None  # a rolled-back transaction also rolls back the staging table's creation
+            raise
         self.batch = Batch()
-        return FlushResult(len(returned), len(batch.rows) - len(returned), dead, late, newest)
+        return FlushResult(inserted, len(batch.rows) - inserted, dead, late, newest)
 
     def flush_isolating(self) -> FlushResult:
         """Flush after a data error: rows the database refuses one by one go to the dead letters."""
@@ -126,27 +129,35 @@ class TimescaleSink:
         self.batch = good
         return self.flush()
 
-    def _insert_rows(self, rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    def _insert_rows(self, rows: Sequence[tuple[Any, ...]]) -> tuple[int, int, datetime | None]:
+        """Store rows idempotently; return (inserted, of which late, newest event time)."""
         if self.mode == "insert":
-            out: list[tuple[Any, ...]] = []
+            returned: list[tuple[Any, ...]] = []
             for i in range(0, len(rows), 500):
-                out.extend(self._insert_values(rows[i : i + 500], returning=True))
-            return out
+                returned.extend(self._insert_values(rows[i : i + 500], returning=True))
+            return len(returned), sum(1 for r in returned if r[0]), max((r[1] for r in returned), default=None)
         cols = sql.SQL(", ").join(map(sql.Identifier, self.spec.all_columns))
         stage = sql.Identifier(self._stage)
-        self.conn.execute(
-            sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS").format(
-                stage, sql.Identifier(self.spec.table))
-        )
+        if self._staged_on is not self.conn:  # temp tables live as long as the session
+            self.conn.execute(
+                sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS").format(
+                    stage, sql.Identifier(self.spec.table))
+            )
+            self._staged_on = self.conn
         with self.conn.cursor() as cur:
-            with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(stage, cols)) as copy:
+            with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(stage, cols)) as copy:
+                copy.set_types(list(self.spec.all_types))
                 for row in rows:
                     copy.write_row(row)
+            # One summary row back instead of every inserted row.
             cur.execute(
-                sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING RETURNING late, event_time").format(
-                    sql.Identifier(self.spec.table), cols, cols, stage)
+                sql.SQL(
+                    "WITH ins AS (INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING RETURNING late, event_time)"
+                    " SELECT count(*), count(*) FILTER (WHERE late), max(event_time) FROM ins"
+                ).format(sql.Identifier(self.spec.table), cols, cols, stage)
             )
-            return cur.fetchall()
+            inserted, late, newest = cur.fetchone()  # type: ignore[misc]
+            return int(inserted), int(late), newest
 
     def _insert_values(self, rows: Sequence[tuple[Any, ...]], *, returning: bool) -> list[tuple[Any, ...]]:
         cols = self.spec.all_columns

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from psycopg.types.json import Jsonb
 
 from ioc.events import AirEvent, CameraEvent, Event, FeedbackEvent, SourceKind, TrafficEvent
 
 COMMON = ("event_id", "source_id", "event_time", "late", "admin_unit", "schema_version")
+COMMON_TYPES = ("uuid", "text", "timestamptz", "bool", "text", "int2")
 
 
 def _camera(e: CameraEvent) -> tuple[Any, ...]:
@@ -19,8 +21,8 @@ def _camera(e: CameraEvent) -> tuple[Any, ...]:
     return (
         e.online,
         sum(counts.values()) if counts else None,
-        Jsonb(counts) if counts else None,
-        Jsonb([d.model_dump(mode="json") for d in e.detections]),
+        Jsonb(counts, dumps=orjson.dumps) if counts else None,
+        Jsonb([d.model_dump(mode="json") for d in e.detections], dumps=orjson.dumps),
         top.type.value if top else None,
         top.confidence if top else None,
     )
@@ -44,11 +46,16 @@ class TableSpec:
     kind: SourceKind
     table: str
     columns: tuple[str, ...]  # kind-specific columns, after COMMON
+    types: tuple[str, ...]  # their PostgreSQL types, for binary COPY
     values: Callable[[Any], tuple[Any, ...]]
 
     @property
     def all_columns(self) -> tuple[str, ...]:
         return COMMON + self.columns
+
+    @property
+    def all_types(self) -> tuple[str, ...]:
+        return COMMON_TYPES + self.types
 
     def row(self, event: Event, *, late: bool, admin_unit: str | None) -> tuple[Any, ...]:
         return (event.event_id, event.source_id, event.event_time, late, admin_unit, event.schema_version,
@@ -58,18 +65,19 @@ class TableSpec:
 SPECS: dict[SourceKind, TableSpec] = {
     SourceKind.CAMERA: TableSpec(
         SourceKind.CAMERA, "camera_events",
-        ("online", "vehicles", "counts", "detections", "top_detection", "top_confidence"), _camera),
+        ("online", "vehicles", "counts", "detections", "top_detection", "top_confidence"),
+        ("bool", "int4", "jsonb", "jsonb", "text", "float4"), _camera),
     SourceKind.TRAFFIC: TableSpec(
         SourceKind.TRAFFIC, "traffic_events",
         ("speed_kmh", "volume_vph", "occupancy_pct", "free_flow_kmh"),
-        _traffic),
+        ("float4",) * 4, _traffic),
     SourceKind.AIR: TableSpec(
         SourceKind.AIR, "air_events",
         ("pm25", "pm10", "no2", "so2", "o3", "co", "temperature_c", "humidity_pct"),
-        _air),
+        ("float4",) * 8, _air),
     SourceKind.FEEDBACK: TableSpec(
         SourceKind.FEEDBACK, "feedback_events",
         ("ticket_id", "action", "category", "text", "lon", "lat", "photo_urls", "channel",
          "reporter_name", "reporter_phone"),
-        _feedback),
+        ("text", "text", "text", "text", "float8", "float8", "text[]", "text", "text", "text"), _feedback),
 }
