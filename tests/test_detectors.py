@@ -201,8 +201,8 @@ def test_compiled_forest_equals_sklearn_score_samples():
 
 def test_iforest_protective_filter_keeps_incident_out_of_window():
     stream = traffic_stream()
-    guarded = make_detector("iforest", seed=0, window=1024, refit_every=64, protect=0.6)
-    open_ = make_detector("iforest", seed=0, window=1024, refit_every=64, protect=1.0)
+    guarded = make_detector("iforest", seed=0, window=1024, refit_every=128, n_estimators=24, protect=0.6)
+    open_ = make_detector("iforest", seed=0, window=1024, refit_every=128, n_estimators=24, protect=1.0)
     run(guarded, stream[:720])
     run(open_, stream[:720])
     jam_rows = lambda det: sum(v[0] < 20 for v in det._buf)  # noqa: E731  (column 0 is speed)

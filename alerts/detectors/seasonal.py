@@ -147,9 +147,10 @@ class SeasonalBaseline(Detector):
             self._global[key] = (n, g_scale)
 
     def baseline(self, key: str, t: datetime) -> Baseline | None:
-        """The usual value of ``key`` at ``t`` (None before any value of it was learnt)."""
+        """The usual value of ``key`` at ``t`` (None until ``min_count`` values of it were learnt)."""
         slots = self._hist.get(key)
-        if not slots:
+        # Fewer than min_count values in all: nothing to compare with yet.
+        if not slots or len(slots[("a", 0)]) < self.min_count:
             return None
         g_scale = self._global[key][1]
         for slot in self._slots(t):
