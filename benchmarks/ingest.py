@@ -364,14 +364,15 @@ def stages(stack: Stack, limit: int, batch: int) -> None:
             t = time.process_time()
             events = [decode(kind, m.value, known_sources=known, now=now) for m in msgs]
             dec = time.process_time() - t
-            unit_of = _feedback_units(kind)
+            units_of = _feedback_units(kind)
             sink = TimescaleSink(conn, "bench-stages", kind)
             late_before = now - timedelta(hours=1)
             row = flush = 0.0
             for i in range(0, limit, batch):
                 t = time.process_time()
-                for m, e in zip(msgs[i : i + batch], events[i : i + batch], strict=True):
-                    unit = unit_of(e) if unit_of else units.get(e.source_id)
+                chunk = events[i : i + batch]
+                chunk_units = units_of(chunk) if units_of else [units.get(e.source_id) for e in chunk]
+                for m, e, unit in zip(msgs[i : i + batch], chunk, chunk_units, strict=True):
                     sink.add(
                         e,
                         topic=m.topic,

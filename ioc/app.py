@@ -15,6 +15,7 @@ from psycopg_pool import ConnectionPool
 
 from ioc import auth, ids
 from ioc.i18n import t
+from ioc.open311 import register_open311
 from ioc.settings import Settings
 from ioc.snapshot import EXTENSION, LiveSnapshot
 from layers.registry import BLOBS, LAYER_URL_PREFIX
@@ -53,6 +54,7 @@ def create_app(
         snapshot.start()
     server.extensions[EXTENSION] = {"settings": settings, "pool": pool, "live": snapshot}
     auth.install(server, settings, pool)
+    register_open311(server, settings)  # GeoReport v2 for other city systems (its own key-based auth)
 
     @server.get(LAYER_URL_PREFIX + "<digest>.json")
     def layer_blob(digest: str) -> flask.Response:

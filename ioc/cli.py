@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "alerts.cli_engine",
     "geodata.cli",
     "ioc.triage.cli",
+    "ioc.tickets.cli",
     "ioc.cli_web",
 )
 
@@ -61,10 +62,7 @@ def up(
         with stack:
             s = stack.settings
             stack.start_consumers()
-            if alerts and _has_module("alerts.engine"):
-                stack.spawn("alerts", ["-m", "alerts.engine"])
-            if _has_module("ioc.webserver"):
-                stack.spawn("web", ["-m", "ioc.webserver"])
+            stack.start_downstream(alerts=alerts)
             if simulate:
                 stack.spawn("simulator", ["-m", "ioc.cli", "live-sim", "--scenario", scenario, "--speed", str(speed)])
             typer.echo(f"IOC running. Web: http://{s.web_host}:{s.web_port}/  Kafka: {s.kafka_bootstrap}")

@@ -125,6 +125,15 @@ class Stack:
         for kind in SourceKind:
             self.start_consumer(kind)
 
+    def start_downstream(self, *, alerts: bool = True, web: bool = True, intake: bool = True) -> None:
+        """Everything fed by the stored events: alert engine, citizen-ticket intake, web server."""
+        if alerts:
+            self.spawn("alerts", ["-m", "alerts.engine"])
+        if intake:
+            self.spawn("ticket-intake", ["-m", "ioc.tickets.intake"])
+        if web:
+            self.spawn("web", ["-m", "ioc.webserver"])
+
     def stop_child(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
         proc = self.children.pop(name, None)
         if proc is None:
