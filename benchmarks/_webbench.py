@@ -39,11 +39,16 @@ def database(dsn: str | None = None) -> Iterator[Settings]:
         settings = Settings(data_dir=root, database_url=SecretStr(dsn), kafka_bootstrap="127.0.0.1:9")
     try:
         db.migrate(settings.database_dsn())
+        from datetime import UTC, datetime
+
+        from geodata.admin import AdminAssigner
+        from geodata.boundaries import boundary_set_for
         from geodata.sites import load_sites
         from ioc.sources import sync_sources
 
+        assign = AdminAssigner(boundary_set_for(datetime.now(UTC).date())).assign
         with psycopg.connect(settings.database_dsn(), autocommit=True) as conn:
-            sync_sources(conn, load_sites())
+            sync_sources(conn, load_sites(), assign)
             auth.add_user(conn, USER, PASSWORD, "leader", replace=True)
         yield settings
     finally:

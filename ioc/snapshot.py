@@ -31,7 +31,8 @@ EXTENSION = "ioc"  # key of the app's objects in flask.Flask.extensions
 NOTIFY_CHANNEL = "ioc_ingest"  # streams/sink.py notifies it after each committed batch
 INCIDENT_CONFIDENCE = 0.6  # a detection at least this confident marks the camera as an incident
 HISTORY_HOURS = 24
-LIVE_QUERIES = 6  # camera, traffic, air, reports, rates, ingest stats (+ alerts = 7)
+LIVE_QUERIES = 7  # every tick: camera, traffic, air, reports, rates, ingest stats, alerts
+HISTORY_QUERIES = 3  # every ``history_every`` ticks: sources, hourly camera, hourly traffic
 CameraStatus = Literal["online", "offline", "incident", "nodata"]
 
 

@@ -41,6 +41,10 @@ def serve(settings: Settings, threads: int = 16) -> None:
         server.run()
     except OSError:  # select() on closed sockets after close(): the normal way out
         pass
+    finally:
+        parts = app.server.extensions["ioc"]
+        parts["live"].stop(timeout=2.0)
+        parts["pool"].close(timeout=2.0)
 
 
 def main(argv: list[str] | None = None) -> int:

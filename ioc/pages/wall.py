@@ -7,6 +7,7 @@ Unacknowledged alerts stay pinned across the top until someone acknowledges them
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import dash
@@ -171,17 +172,18 @@ def reports_table(state: CityState, lang: Lang) -> html.Table:
     return html.Table(html.Tbody(rows), className="ioc-wall-table")
 
 
-def _ms(snap: Snapshot, kind: str | None) -> int | None:
+# Where each panel's "last updated" time comes from: the snapshot itself, or a source's last batch.
+PANEL_SOURCE: dict[str, str | None] = {"kpi": None, "traffic": "traffic", "air": "air", "reports": "feedback"}
+
+
+def panel_time(snap: Snapshot, panel: str) -> datetime | None:
+    """When the data behind a panel last changed (None: never, or the refresher is failing)."""
+    kind = PANEL_SOURCE[panel]
     if snap.error is not None:
         return None
     if kind is None:
-        at = snap.refreshed_at
-    else:
-        at = next((s.last_ingest_at for s in snap.ingest if s.kind == kind), None)
-    return int(at.timestamp() * 1000) if at else None
-
-
-PANEL_SOURCE = {"kpi": None, "traffic": "traffic", "air": "air", "reports": "feedback"}
+        return snap.refreshed_at
+    return next((s.last_ingest_at for s in snap.ingest if s.kind == kind), None)
 
 
 @callback(
@@ -211,15 +213,13 @@ def refresh(_tick: int | None, seen: dict[str, Any] | None) -> tuple[Any, ...]:
         "air": air_table(state, lang),
         "reports": reports_table(state, lang),
     }
-    times = {name: _ms(snap, kind) for name, kind in PANEL_SOURCE.items()}
-    labels = []
-    for name in ids.WALL_PANELS:
-        ms = times[name]
-        labels.append(
-            t("updated.never", lang)
-            if ms is None
-            else t("updated.at", lang, time=fmt_time(_at(snap, PANEL_SOURCE[name]), lang))
-        )
+    at = {name: panel_time(snap, name) for name in ids.WALL_PANELS}
+    # Epoch ms for the browser, which turns a label red once its data is older than ?stale= seconds.
+    times = {name: int(a.timestamp() * 1000) if a else None for name, a in at.items()}
+    labels = [
+        t("updated.never", lang) if at[name] is None else t("updated.at", lang, time=fmt_time(at[name], lang))
+        for name in ids.WALL_PANELS
+    ]
     pins, pin_class = pinned(snap, lang)
     return (
         upd.urls,
@@ -231,12 +231,6 @@ def refresh(_tick: int | None, seen: dict[str, Any] | None) -> tuple[Any, ...]:
         times,
         {"key": key, "layers": upd.seen},
     )
-
-
-def _at(snap: Snapshot, kind: str | None) -> Any:
-    if kind is None:
-        return snap.refreshed_at
-    return next((s.last_ingest_at for s in snap.ingest if s.kind == kind), None)
 
 
 clientside_callback(
