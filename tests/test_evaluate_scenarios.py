@@ -46,9 +46,13 @@ def test_report_and_cli(small, tmp_path: Path) -> None:  # type: ignore[no-untyp
     assert "| stopped_vehicle | 1 | 1 | 100% |" in text
     assert (tmp_path / "rep" / "plots" / "recall.png").stat().st_size > 1000
 
+    import importlib.util
+
     from alerts.cli_engine import register
 
     app = typer.Typer()
+    if importlib.util.find_spec("alerts.cli_evaluate"):  # `ioc` registers the evaluate sub-app first
+        importlib.import_module("alerts.cli_evaluate").register(app)
     register(app)
     out = tmp_path / "cli"
     res = CliRunner().invoke(app, ["evaluate", "scenarios", "--out", str(out), "-s", "camera_outage",
