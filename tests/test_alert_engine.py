@@ -61,7 +61,11 @@ def _anomaly_config(**over: object) -> RuleConfig:
     base = next(r for r in load_rule_config().rules if r.id == "anomaly-traffic")
     assert isinstance(base, AnomalyConfig)
     seasonal = base.detectors[0].model_copy(
-        update={"params": {"min_count": 5, "day_size": 64, "z_scale": 6.0}}
+        update={
+            "params": {"min_count": 5, "day_size": 64, "z_scale": 6.0},
+            "raise_score": 0.6,
+            "clear_score": 0.4,
+        }
     )
     cfg = base.model_copy(update={"detectors": (seasonal,), "min_learned": 200, "aggregate": 1, **over})
     return RuleConfig(rules=(cfg,))
