@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import psutil
@@ -46,9 +47,12 @@ def test_ioc_up_runs_the_city_and_stops_cleanly():
 
         wait_until(flowing, 120, "simulated events stored by the consumers", interval=1.0)
         family = psutil.Process(proc.pid).children(recursive=True)
+        dead = [p.pid for p in family if p.status() == psutil.STATUS_ZOMBIE]
+        assert dead == [], f"children died; see {data_dir}/logs"
         names = " ".join(" ".join(p.cmdline()[:4]) for p in family)
-        assert "streams" in names and "postgres" in names and "tansu" in names, names
-        assert len(family) >= 7  # postgres, tansu, 4 consumers, simulator (+ web, alerts when present)
+        for part in ("postgres", "tansu", "streams", "alerts.engine", "ioc.tickets.intake", "ioc.webserver", "live-sim"):
+            assert part in names, (part, names)
+        wait_until(lambda: _get(f"http://127.0.0.1:{port}/healthz") == 200, 60, "the web server's /healthz")
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -61,3 +65,11 @@ def test_ioc_up_runs_the_city_and_stops_cleanly():
     assert proc.returncode == 0, out.decode(errors="replace")[-3000:]
     assert alive == [], f"orphans after Ctrl-C: {[p.cmdline() for p in alive]}"
     assert not (data_dir / "runtime.json").exists()
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return int(resp.status)
+    except OSError:
+        return 0

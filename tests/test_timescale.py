@@ -790,5 +790,5 @@ def test_query_values_match_the_events(timescale: TimescaleServer, query_data: Q
         assert set(stats) == {k.value for k in SourceKind}
         assert all(stats[k.value].accepted >= len(d.events[k]) for k in SourceKind)
 
-        alert_ids = {a.doc["alert_id"] for a in queries.open_alerts(conn)}
+        alert_ids = {a.alert_id for a in queries.open_alerts(conn)}
         assert str(d.open_alert) in alert_ids and str(d.resolved_alert) not in alert_ids
