@@ -192,7 +192,8 @@ def air_states(rows: Sequence[q.AirHour], asof: datetime) -> tuple[AirState, ...
             h = by_hour.get(top - timedelta(hours=i))
             series[Pollutant.PM25].append(h.pm25 if h else None)
             series[Pollutant.PM10].append(h.pm10 if h else None)
-        readings = {p: v for p, v in series.items() if v[0] is not None}
+        # The current hour may still be empty (just past the hour): NowCast needs 2 of the last 3 hours.
+        readings = {p: v for p, v in series.items() if sum(x is not None for x in v[:3]) >= 2}
         try:
             aqi: int | None = hourly_aqi(readings).aqi if readings else None
         except ValueError:  # not enough recent hours for NowCast
