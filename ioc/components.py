@@ -70,7 +70,14 @@ def lang_link(lang: Lang, next_path: str, class_name: str = "btn btn-outline-lig
 
 
 def navbar(lang: Lang, active: str, user: str | None, csrf: str) -> dbc.Navbar:
-    links = [("/", "nav.map"), ("/wall", "nav.wall"), ("/tablet", "nav.tablet")]
+    links = [
+        ("/", "nav.map"),
+        ("/wall", "nav.wall"),
+        ("/tablet", "nav.tablet"),
+        ("/alerts", "nav.alerts"),
+        ("/triage", "nav.triage"),
+        ("/transparency", "nav.transparency"),
+    ]
     return dbc.Navbar(
         dbc.Container(
             [
