@@ -67,6 +67,9 @@ def up(
                 stack.spawn("simulator", ["-m", "ioc.cli", "live-sim", "--scenario", scenario, "--speed", str(speed)])
             typer.echo(f"IOC running. Web: http://{s.web_host}:{s.web_port}/  Kafka: {s.kafka_bootstrap}")
             typer.echo(f"Logs: {stack.log_dir}. Ctrl-C to stop.")
+            if stack.initial_admin_file is not None:
+                typer.echo(f"First start: log in as 'admin' with the password in {stack.initial_admin_file}, "
+                           "then add real accounts with `ioc user add NAME --role ROLE`.")
             while not stop.is_set():
                 for name, proc in list(stack.children.items()):
                     if proc.poll() is not None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
 from pydantic import SecretStr
 
 from ioc import db
@@ -36,6 +38,7 @@ class Stack:
     broker: TansuBroker | None = None
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     log_dir: Path | None = None
+    initial_admin_file: Path | None = None  # set when this start created the first admin account
 
     # -- services ----------------------------------------------------------------------------------
     def start_services(self) -> Settings:
@@ -86,6 +89,7 @@ class Stack:
         ensure_topics(s.kafka_bootstrap or "", s.topic_partitions, s.topic_prefix)
         with db.connect(s.database_dsn()) as conn:
             sync_sources(conn, load_sites(), _unit_assigner())
+            self.initial_admin_file = ensure_initial_admin(conn, Path(s.data_dir))
 
     # -- child processes ---------------------------------------------------------------------------
     def child_env(self) -> dict[str, str]:
@@ -170,6 +174,24 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def ensure_initial_admin(conn: psycopg.Connection, data_dir: Path) -> Path | None:
+    """On a database with no users, create ``admin`` with a random password kept in a 0600 file.
+
+    There is no default password: the first operator reads this file, logs in, and adds real accounts.
+    """
+    from ioc.auth import add_user
+
+    if conn.execute("SELECT EXISTS (SELECT 1 FROM users)").fetchone()[0]:  # type: ignore[index]
+        return None
+    password = secrets.token_urlsafe(12)
+    add_user(conn, "admin", password, "admin", "Quản trị viên")
+    conn.commit()
+    path = data_dir / "initial-admin-password"
+    path.touch(mode=0o600)
+    path.write_text(password + "\n")
+    return path
 
 
 def _unit_assigner():  # type: ignore[no-untyped-def]

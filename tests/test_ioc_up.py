@@ -73,3 +73,18 @@ def _get(url: str) -> int:
             return int(resp.status)
     except OSError:
         return 0
+
+
+def test_first_start_creates_admin_with_a_private_random_password(stack):
+    from ioc.auth import authenticate
+    from ioc.launcher import ensure_initial_admin
+
+    path = stack.initial_admin_file
+    assert path is not None and path.stat().st_mode & 0o777 == 0o600
+    password = path.read_text().strip()
+    assert len(password) >= 16
+    with psycopg.connect(stack.settings.database_dsn()) as conn:
+        user = authenticate(conn, "admin", password)
+        assert user is not None and user.role == "admin"
+        assert authenticate(conn, "admin", "admin") is None
+        assert ensure_initial_admin(conn, path.parent) is None  # only on an empty users table
