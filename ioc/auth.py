@@ -57,7 +57,7 @@ PAGE_ACCESS: dict[Role, frozenset[str] | None] = {
     Role.ADMIN: None,
     Role.DISPLAY: frozenset({"/wall"}),
 }
-DASH_PAGES = frozenset({"/", "/wall", "/tablet"})
+DASH_PAGES = frozenset({"/", "/wall", "/tablet", "/alerts", "/triage", "/transparency"})
 
 
 class UserError(ValueError):
