@@ -23,7 +23,7 @@ from ioc import db
 from ioc.events import SourceKind
 from ioc.kafka import ensure_topics
 from ioc.services import EmbeddedPostgres, TansuBroker
-from ioc.services.proc import die_with_parent
+from ioc.services.proc import die_with_parent, terminate
 from ioc.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -140,16 +140,7 @@ class Stack:
 
     def stop_child(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
         proc = self.children.pop(name, None)
-        if proc is None:
-            return None
-        if proc.poll() is None:
-            proc.send_signal(sig)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        return proc.returncode
+        return None if proc is None else terminate(proc, sig, timeout)
 
     def stop(self) -> None:
         """Stop children first (they flush), then the broker, then the database."""

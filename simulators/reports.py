@@ -16,19 +16,12 @@ from datetime import datetime, timedelta
 
 from geodata.sites import Site
 from ioc.events import FeedbackAction, FeedbackEvent
+from ioc.triage.categories import load_catalog
 from simulators import profiles
 from simulators.base import IncidentIndex, poisson, seeded_uuid, stream_rng
 from simulators.scenario import Incident
 
-CATEGORIES = (
-    "traffic",
-    "road_infra",
-    "environment",
-    "urban_order",
-    "utilities",
-    "public_order",
-    "other",
-)
+CATEGORIES: tuple[str, ...] = tuple(load_catalog().codes)  # the triage desk's catalogue, one source of truth
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ioc.services.proc import die_with_parent, free_port, port_open, wait_until
+from ioc.services.proc import die_with_parent, free_port, port_open, terminate, wait_until
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +56,8 @@ class TansuBroker:
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM, then SIGKILL: tansu waits ~5 s on a graceful stop while clients stay connected."""
-        if self._proc is None:
-            return
-        if self._proc.poll() is None:
-            self._proc.send_signal(signal.SIGTERM)
-            try:
-                self._proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+        if self._proc is not None:
+            terminate(self._proc, signal.SIGTERM, timeout)
         self._proc = None
 
     def running(self) -> bool:

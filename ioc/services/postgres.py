@@ -13,11 +13,12 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 from urllib.parse import quote
 
-from ioc.services.proc import die_with_parent, free_port, wait_until
+from ioc.services.proc import die_with_parent, free_port, terminate, wait_until
 
 log = logging.getLogger(__name__)
 
@@ -187,18 +188,9 @@ class EmbeddedPostgres:
 
     def stop(self, mode: str = "fast", timeout: float = 30.0) -> None:
         """Stop the server: 'fast' (SIGINT, clean shutdown) or 'immediate' (SIGQUIT, crash-like)."""
-        if self._proc is None or self._proc.poll() is not None:
-            self._proc = None
-            return
-        import signal
-
-        self._proc.send_signal({"smart": signal.SIGTERM, "fast": signal.SIGINT,
-                                "immediate": signal.SIGQUIT}[mode])
-        try:
-            self._proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
+        if self._proc is not None:
+            terminate(self._proc, {"smart": signal.SIGTERM, "fast": signal.SIGINT, "immediate": signal.SIGQUIT}[mode],
+                      timeout)
         self._proc = None
 
     def running(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import signal
 import socket
+import subprocess
 import time
 from collections.abc import Callable
 
@@ -41,3 +42,15 @@ def wait_until(cond: Callable[[], bool], timeout: float, what: str, interval: fl
             return
         time.sleep(interval)
     raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def terminate(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 10.0) -> int:
+    """Send ``sig`` and wait up to ``timeout``, then SIGKILL; return the exit code."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return int(proc.returncode)
