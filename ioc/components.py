@@ -36,7 +36,8 @@ class Kpis:
     events_per_min: tuple[tuple[str, float], ...]
     alerts_by_severity: tuple[tuple[str, int], ...]
     reports_received_today: int
-    reports_updated_today: int
+    tickets_answered_today: int
+    tickets_overdue: int
     cameras_online: int
     cameras_total: int
 
@@ -49,9 +50,8 @@ def kpis(snap: Snapshot, state: CityState) -> Kpis:
         events_per_min=tuple((k, snap.rate(k)) for k in SOURCES),
         alerts_by_severity=tuple((s, sev.get(s, 0)) for s in SEVERITY_ORDER),
         reports_received_today=sum(local(r.created_at).date() == today for r in state.reports),
-        reports_updated_today=sum(
-            r.action == "updated" and local(r.updated_at).date() == today for r in state.reports
-        ),
+        tickets_answered_today=snap.tickets.answered_today,
+        tickets_overdue=snap.tickets.overdue,
         cameras_online=sum(c.status in ("online", "incident") for c in state.cameras),
         cameras_total=len(state.cameras),
     )
@@ -172,7 +172,8 @@ def kpi_cards(k: Kpis, lang: Lang) -> list[html.Div]:
             t("kpi.reports_today", lang),
             fmt_number(k.reports_received_today, lang),
             f"{t('kpi.received', lang)}: {fmt_number(k.reports_received_today, lang)} · "
-            f"{t('kpi.updated', lang)}: {fmt_number(k.reports_updated_today, lang)}",
+            f"{t('kpi.answered', lang)}: {fmt_number(k.tickets_answered_today, lang)} · "
+            f"{t('kpi.overdue', lang)}: {fmt_number(k.tickets_overdue, lang)}",
         ),
         kpi_card(
             t("kpi.cameras_online", lang),

@@ -228,6 +228,39 @@ def ingest_stats(conn: psycopg.Connection) -> list[IngestStat]:
         return cur.execute(Q_INGEST_STATS).fetchall()
 
 
+@dataclass(frozen=True, slots=True)
+class TicketKpis:
+    """Citizen tickets today (local day) and overdue now, for the KPI panel."""
+
+    received_today: int
+    answered_today: int
+    overdue: int
+
+
+# ``day_start`` is local midnight (Asia/Ho_Chi_Minh) as an instant, computed by the caller.
+Q_TICKET_KPIS: LiteralString = """
+SELECT count(*) FILTER (WHERE received_at >= %(day_start)s AND received_at <= %(asof)s)::int AS received_today,
+       count(*) FILTER (WHERE first_answered_at >= %(day_start)s AND first_answered_at <= %(asof)s)::int
+           AS answered_today,
+       count(*) FILTER (WHERE deadline < %(asof)s AND status IN ('received', 'classified', 'assigned',
+                                                                 'in_progress', 'reopened'))::int AS overdue
+FROM tickets"""
+
+
+def ticket_kpis(conn: psycopg.Connection, asof: datetime) -> TicketKpis:
+    """Received and answered today, overdue now; zeros on a database without the tickets migration."""
+    from zoneinfo import ZoneInfo
+
+    local = asof.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    try:
+        with conn.cursor(row_factory=class_row(TicketKpis)) as cur:
+            row = cur.execute(Q_TICKET_KPIS, {"day_start": day_start, "asof": asof}).fetchone()
+    except errors.UndefinedTable:
+        return TicketKpis(0, 0, 0)
+    return row or TicketKpis(0, 0, 0)
+
+
 def open_alerts(conn: psycopg.Connection, limit: int = 500) -> list[AlertRow]:
     """Unresolved alerts, newest first; empty on a database without the alerts migration."""
     try:

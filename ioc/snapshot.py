@@ -31,7 +31,7 @@ EXTENSION = "ioc"  # key of the app's objects in flask.Flask.extensions
 NOTIFY_CHANNEL = "ioc_ingest"  # streams/sink.py notifies it after each committed batch
 INCIDENT_CONFIDENCE = 0.6  # a detection at least this confident marks the camera as an incident
 HISTORY_HOURS = 24
-LIVE_QUERIES = 7  # every tick: camera, traffic, air, reports, rates, ingest stats, alerts
+LIVE_QUERIES = 8  # every tick: camera, traffic, air, reports, rates, ingest stats, alerts, ticket KPIs
 HISTORY_QUERIES = 3  # every ``history_every`` ticks: sources, hourly camera, hourly traffic
 CameraStatus = Literal["online", "offline", "incident", "nodata"]
 
@@ -128,6 +128,7 @@ class Snapshot:
     history: Mapping[int, CityState] = field(default_factory=dict)  # hours ago → state
     rates: tuple[q.SourceRate, ...] = ()
     ingest: tuple[q.IngestStat, ...] = ()
+    tickets: q.TicketKpis = q.TicketKpis(0, 0, 0)
     error: str | None = None  # the last refresh error, shown as stale data
 
     def at(self, hours_ago: int) -> CityState:
@@ -313,6 +314,7 @@ class LiveSnapshot:
         rates = self._run(q.rates, conn, asof)
         ingest = self._run(q.ingest_stats, conn)
         alerts = self._run(q.open_alerts, conn)
+        tickets = self._run(q.ticket_kpis, conn, asof)
         live = CityState(
             asof=asof,
             sources=sources,
@@ -333,6 +335,7 @@ class LiveSnapshot:
             live=live,
             history=self._history,
             rates=tuple(rates),
+            tickets=tickets,
             ingest=tuple(ingest),
         )
         self.ticks_total += 1

@@ -10,7 +10,7 @@ import pytest
 
 from ioc import components
 from ioc.i18n import catalogue
-from ioc.queries import AirHour, AlertRow, CameraMinute, ReportRow, SourceInfo, TrafficMinute
+from ioc.queries import AirHour, AlertRow, CameraMinute, ReportRow, SourceInfo, TicketKpis, TrafficMinute
 from ioc.snapshot import (
     AlertView,
     Boundaries,
@@ -311,9 +311,10 @@ def test_kpis_count_today_in_local_time() -> None:
         cameras=camera_states(SOURCES, [CameraMinute("cam-1", NOW, True, 1, None)]),
         alerts=(AlertView("a", "severe", "new", "t", "t", None, None, None, None, None),),
     )
-    k = components.kpis(Snapshot(1, NOW, st), st)
+    k = components.kpis(Snapshot(1, NOW, st, tickets=TicketKpis(5, 3, 2)), st)
     # 17:30 UTC on the 22nd is 00:30 on the 23rd in Hải Phòng: received "today".
-    assert (k.reports_received_today, k.reports_updated_today) == (2, 1)
+    assert k.reports_received_today == 2
+    assert (k.tickets_answered_today, k.tickets_overdue) == (3, 2)  # from the tickets table
     assert (k.cameras_online, k.cameras_total) == (1, 4)
     assert dict(k.alerts_by_severity)["severe"] == 1
 
