@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from dash import no_update
+from dash import ctx, no_update
+from dash.exceptions import PreventUpdate
 
-from ioc import components
+from ioc import auth, components
 from ioc.i18n import Lang
-from ioc.snapshot import Snapshot
+from ioc.snapshot import Snapshot, live
 from layers.registry import payload
 
 
@@ -62,3 +63,33 @@ def side_panel(
     )
     cards = components.kpi_cards(components.kpis(snap, state), lang)
     return label, cards, components.alert_feed(state.alerts, lang, limit=feed_limit)
+
+
+@dataclass(frozen=True)
+class LiveRefresh:
+    """What one browser's tick sends: changed layers, the side panel, and what it has now seen."""
+
+    urls: list[Any]
+    hideouts: list[Any]
+    label: Any
+    cards: list[Any]
+    feed: Any
+    seen: dict[str, Any]
+
+
+def live_refresh(hours_ago: int | None, seen: dict[str, Any] | None, feed_limit: int = 20) -> LiveRefresh:
+    """The shared body of the map's and the tablet's tick callback (PreventUpdate when nothing changed).
+
+    Call it from a callback whose first output is the pattern-matched list of layers.
+    """
+    lang = auth.current_lang()
+    snap = live().current
+    hours = int(hours_ago or 0)
+    key = [snap.version, hours, lang]
+    seen = seen or {}
+    if seen.get("key") == key:
+        raise PreventUpdate  # nothing new for this browser
+    layer_ids = [o["id"]["layer"] for o in ctx.outputs_list[0]]
+    upd = layer_update(snap, hours, lang, layer_ids, seen.get("layers"))
+    label, cards, feed = side_panel(snap, hours, lang, feed_limit=feed_limit)
+    return LiveRefresh(upd.urls, upd.hideouts, label, list(cards), feed, {"key": key, "layers": upd.seen})

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html
-from dash.exceptions import PreventUpdate
+from dash import ALL, Input, Output, State, callback, dcc, html
 
 from ioc import auth, components, ids
 from ioc.i18n import Lang, t
-from ioc.pages._live import layer_update, side_panel
+from ioc.pages._live import live_refresh
 from ioc.snapshot import live, web_settings
 from layers.registry import payload
 
@@ -73,20 +72,5 @@ def layout(**_query: Any) -> html.Div:
 )
 def refresh(_tick: int | None, hours_ago: int | None, seen: dict[str, Any] | None) -> tuple[Any, ...]:
     """Send what changed since this browser's last update; nothing when the snapshot is the same."""
-    lang = auth.current_lang()
-    snap = live().current
-    hours = int(hours_ago or 0)
-    key = [snap.version, hours, lang]
-    seen = seen or {}
-    if seen.get("key") == key:
-        raise PreventUpdate  # nothing new for this browser
-    layer_ids = [o["id"]["layer"] for o in ctx.outputs_list[0]]
-    upd = layer_update(snap, hours, lang, layer_ids, seen.get("layers"))
-    label, cards, feed = side_panel(snap, hours, lang)
-    return (
-        upd.urls,
-        upd.hideouts,
-        [label, *cards],
-        feed,
-        {"key": key, "layers": upd.seen},
-    )
+    r = live_refresh(hours_ago, seen)
+    return r.urls, r.hideouts, [r.label, *r.cards], r.feed, r.seen

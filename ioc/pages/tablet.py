@@ -6,13 +6,12 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html
-from dash.exceptions import PreventUpdate
+from dash import ALL, Input, Output, State, callback, dcc, html
 
 from ioc import auth, components, ids
 from ioc.i18n import t
-from ioc.pages._live import layer_update, side_panel
-from ioc.snapshot import live, web_settings
+from ioc.pages._live import live_refresh
+from ioc.snapshot import web_settings
 
 dash.register_page(__name__, path="/tablet", name="tablet", title="IOC Hải Phòng – Tablet")
 
@@ -69,21 +68,7 @@ def layout(**_query: Any) -> html.Div:
     State(ids.TABLET_SEEN, "data"),
 )
 def refresh(_tick: int | None, hours_ago: int | None, seen: dict[str, Any] | None) -> tuple[Any, ...]:
-    lang = auth.current_lang()
-    snap = live().current
-    hours = int(hours_ago or 0)
-    seen = seen or {}
-    key = [snap.version, hours, lang]
-    if seen.get("key") == key:
-        raise PreventUpdate
-    layer_ids = [o["id"]["layer"] for o in ctx.outputs_list[0]]
-    upd = layer_update(snap, hours, lang, layer_ids, seen.get("layers"))
-    label, kpi_cards, feed = side_panel(snap, hours, lang, feed_limit=12)
-    cards = [dbc.Col(label, xs=12), *(dbc.Col(c, xs=12, md=6, xl=3) for c in kpi_cards)]
-    return (
-        upd.urls,
-        upd.hideouts,
-        cards,
-        feed,
-        {"key": key, "layers": upd.seen},
-    )
+    """Send what changed since this browser's last update; KPI cards laid out for touch screens."""
+    r = live_refresh(hours_ago, seen, feed_limit=12)
+    cards = [dbc.Col(r.label, xs=12), *(dbc.Col(c, xs=12, md=6, xl=3) for c in r.cards)]
+    return r.urls, r.hideouts, cards, r.feed, r.seen
