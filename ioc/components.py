@@ -18,7 +18,8 @@ from dash import dcc, html
 
 from ioc import ids
 from ioc.i18n import Lang, fmt_number, fmt_time, local, t
-from ioc.snapshot import AlertView, CityState, Snapshot
+from ioc.queries import AlertRow
+from ioc.snapshot import CityState, Snapshot
 from layers.base import Legend
 from layers.registry import LAYERS
 
@@ -182,7 +183,7 @@ def kpi_cards(k: Kpis, lang: Lang) -> list[html.Div]:
     ]
 
 
-def alert_item(a: AlertView, lang: Lang) -> html.Li:
+def alert_item(a: AlertRow, lang: Lang) -> html.Li:
     sev = a.severity if a.severity in SEVERITY_BADGE else "moderate"
     return html.Li(
         [
@@ -195,7 +196,7 @@ def alert_item(a: AlertView, lang: Lang) -> html.Li:
     )
 
 
-def alert_feed(alerts: tuple[AlertView, ...], lang: Lang, limit: int = 20) -> html.Div:
+def alert_feed(alerts: tuple[AlertRow, ...], lang: Lang, limit: int = 20) -> html.Div:
     ranked = sorted(
         alerts, key=lambda a: (a.created_at is None, -(a.created_at.timestamp() if a.created_at else 0))
     )

@@ -109,6 +109,13 @@ class AlertRow:
     created_at: datetime
     silenced_until: datetime | None
 
+    @property
+    def acknowledged(self) -> bool:
+        return self.state != "new"
+
+    def title(self, lang: str) -> str:
+        return self.title_en if lang == "en" and self.title_en else self.title_vi
+
 
 Q_SOURCES: LiteralString = """
 SELECT source_id, kind, name, lon, lat, admin_unit, geometry, properties FROM sources ORDER BY source_id"""

@@ -65,29 +65,6 @@ class AirState:
     at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class AlertView:
-    """What the map, the feed and the wall show of an open alert."""
-
-    alert_id: str
-    severity: str
-    state: str
-    title_vi: str
-    title_en: str
-    lon: float | None
-    lat: float | None
-    source_id: str | None
-    admin_unit: str | None
-    created_at: datetime | None
-
-    @property
-    def acknowledged(self) -> bool:
-        return self.state != "new"
-
-    def title(self, lang: str) -> str:
-        return self.title_en if lang == "en" and self.title_en else self.title_vi
-
-
 @dataclass(frozen=True)
 class Boundaries:
     """The administrative units drawn under every layer (static for a server's life)."""
@@ -117,7 +94,7 @@ class CityState:
     traffic: tuple[TrafficState, ...] = ()
     air: tuple[AirState, ...] = ()
     reports: tuple[q.ReportRow, ...] = ()
-    alerts: tuple[AlertView, ...] = ()
+    alerts: tuple[q.AlertRow, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, so caches can key on a snapshot
@@ -203,24 +180,9 @@ def air_states(rows: Sequence[q.AirHour], asof: datetime) -> tuple[AirState, ...
     return tuple(out)
 
 
-def alert_views(rows: Sequence[q.AlertRow], now: datetime) -> tuple[AlertView, ...]:
-    """Views of the unresolved alerts; alerts silenced past ``now`` are left off the wall and map."""
-    return tuple(
-        AlertView(
-            r.alert_id,
-            r.severity,
-            r.state,
-            r.title_vi,
-            r.title_en,
-            r.lon,
-            r.lat,
-            r.source_id,
-            r.admin_unit,
-            r.created_at,
-        )
-        for r in rows
-        if r.silenced_until is None or r.silenced_until <= now
-    )
+def alert_views(rows: Sequence[q.AlertRow], now: datetime) -> tuple[q.AlertRow, ...]:
+    """The unresolved alerts to show; alerts silenced past ``now`` are left off the wall and map."""
+    return tuple(r for r in rows if r.silenced_until is None or r.silenced_until <= now)
 
 
 def history_states(

@@ -12,7 +12,6 @@ from ioc import components
 from ioc.i18n import catalogue
 from ioc.queries import AirHour, AlertRow, CameraMinute, ReportRow, SourceInfo, TicketKpis, TrafficMinute
 from ioc.snapshot import (
-    AlertView,
     Boundaries,
     CityState,
     Snapshot,
@@ -309,7 +308,7 @@ def test_kpis_count_today_in_local_time() -> None:
     st = state(
         reports=(late, _report("T1", 106.65, 20.85, "U1")),
         cameras=camera_states(SOURCES, [CameraMinute("cam-1", NOW, True, 1, None)]),
-        alerts=(AlertView("a", "severe", "new", "t", "t", None, None, None, None, None),),
+        alerts=(AlertRow("a", "severe", "new", "t", "t", None, None, None, None, NOW, None),),
     )
     k = components.kpis(Snapshot(1, NOW, st, tickets=TicketKpis(5, 3, 2)), st)
     # 17:30 UTC on the 22nd is 00:30 on the 23rd in Hải Phòng: received "today".
@@ -324,7 +323,7 @@ def test_kpi_card_and_alert_item_layout() -> None:
     assert card.to_plotly_json()["props"]["className"] == "ioc-kpi"
     assert [c.children for c in card.children if c is not None] == ["Camera hoạt động", "66/73"]
     item = components.alert_item(
-        AlertView("a1", "extreme", "new", "Cháy", "Fire", None, None, None, None, NOW), "en"
+        AlertRow("a1", "extreme", "new", "Cháy", "Fire", None, None, None, None, NOW, None), "en"
     )
     assert item.id == "alert-a1" and "ioc-alert-new" in item.className
     assert item.children[1].children == "Fire" and item.children[2].children == "14:30:00"
