@@ -28,7 +28,7 @@ def _evaluate_app(app: typer.Typer) -> typer.Typer:
 
 
 def _settings() -> Settings:
-    from ioc.launcher import running_settings
+    from ioc.settings import running_settings
 
     return running_settings()
 
@@ -104,7 +104,8 @@ def register(app: typer.Typer) -> None:
         """Acknowledge a new alert with a comment (written on its timeline and in the audit log)."""
         from alerts.model import InvalidTransition
         from alerts.store import transition
-        from ioc import auth, db
+        from ioc import db
+        from ioc.audit import audit
 
         aid = _uuid(alert_id)
         with db.connect(_settings().database_dsn()) as conn:
@@ -112,7 +113,7 @@ def register(app: typer.Typer) -> None:
                 alert = transition(conn, aid, lambda a: a.acknowledge(user, datetime.now(UTC), comment))
             except (InvalidTransition, ValueError, LookupError) as exc:
                 raise typer.BadParameter(str(exc)) from exc
-            auth.audit(conn, user, "alert.acknowledge", str(aid), {"comment": comment})
+            audit(conn, user, "alert.acknowledge", str(aid), {"comment": comment})
             conn.commit()
         typer.echo(f"{alert.alert_id} {alert.state.value}")
 

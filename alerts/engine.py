@@ -35,7 +35,10 @@ from alerts.rules import (
     SeriesDetectorConfig,
     load_rule_config,
 )
-from ioc.events import AirEvent, Event, FeedbackEvent, TrafficEvent
+from ioc.events import Event
+from ioc.sources.air import AirEvent
+from ioc.sources.feedback import FeedbackEvent
+from ioc.sources.traffic import TrafficEvent
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 log = logging.getLogger(__name__)

@@ -26,7 +26,8 @@ from alerts.engine import AlertEngine, usual_report_rates
 from alerts.model import AlertUpdate, UpdateKind
 from alerts.rules import Location, RuleConfig
 from geodata.sites import load_sites
-from ioc.events import FeedbackAction, FeedbackEvent, SourceKind
+from ioc.sources import SourceKind
+from ioc.sources.feedback import FeedbackAction, FeedbackEvent
 from simulators.city import City
 from simulators.scenario import Incident, IncidentClass, Scenario, distance_m, load_scenario, scenario_names
 

@@ -90,7 +90,7 @@ def act(
 
     Raises :class:`NotAllowed` for read-only roles, ``InvalidTransition``/``ValueError`` for an action
     the alert's state or the input does not allow (nothing is written then)."""
-    from ioc.auth import audit
+    from ioc.audit import audit
 
     if role not in ACTING_ROLES:
         raise NotAllowed(f"role {role!r} may not {action.value} alerts (needs one of {sorted(ACTING_ROLES)})")

@@ -27,15 +27,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from alerts.aqi import Pollutant, Standard, band_for, hourly_sub_index
 from alerts.model import AlertClass, AlertUpdate, Severity, UpdateKind
-from ioc.events import (
-    AirEvent,
-    CameraEvent,
-    DetectionType,
-    Event,
-    FeedbackAction,
-    FeedbackEvent,
-    TrafficEvent,
-)
+from ioc.events import Event
+from ioc.sources.air import AirEvent
+from ioc.sources.camera import CameraEvent, DetectionType
+from ioc.sources.feedback import FeedbackAction, FeedbackEvent
+from ioc.sources.traffic import TrafficEvent
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 

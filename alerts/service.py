@@ -32,9 +32,14 @@ from alerts.engine import AlertEngine, usual_report_rates
 from alerts.model import Alert, AlertUpdate, EscalationPolicy, load_agencies
 from alerts.rules import Location
 from alerts.store import apply_rule_update, escalate_due
-from ioc.events import AirEvent, CameraEvent, Event, FeedbackEvent, SourceKind, TrafficEvent
+from ioc.events import Event
 from ioc.kafka import CONSUMER_TUNING, make_producer
 from ioc.settings import Settings
+from ioc.sources import SourceKind
+from ioc.sources.air import AirEvent
+from ioc.sources.camera import CameraEvent
+from ioc.sources.feedback import FeedbackEvent
+from ioc.sources.traffic import TrafficEvent
 from ioc.topics import ALERTS, topic_for
 from streams.consumer import load_known_sources
 from streams.decode import Rejected, decode

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 from pydantic import SecretStr
 
-from ioc import auth, db
+from ioc import accounts, db
 from ioc.launcher import Stack
 from ioc.settings import Settings
 
@@ -43,13 +43,13 @@ def database(dsn: str | None = None) -> Iterator[Settings]:
 
         from geodata.admin import AdminAssigner
         from geodata.boundaries import boundary_set_for
+        from geodata.registry import sync_sources
         from geodata.sites import load_sites
-        from ioc.sources import sync_sources
 
         assign = AdminAssigner(boundary_set_for(datetime.now(UTC).date())).assign
         with psycopg.connect(settings.database_dsn(), autocommit=True) as conn:
             sync_sources(conn, load_sites(), assign)
-            auth.add_user(conn, USER, PASSWORD, "leader", replace=True)
+            accounts.add_user(conn, USER, PASSWORD, "leader", replace=True)
         yield settings
     finally:
         if stack is not None:

@@ -28,7 +28,7 @@ from tqdm import tqdm
 def throughput(hours: float, warmup: timedelta, seed: int = 7) -> tuple[int, float]:
     from alerts.engine import AlertEngine
     from alerts.evaluate_scenarios import _locator
-    from ioc.events import SourceKind
+    from ioc.sources import SourceKind
     from simulators.city import City
     from simulators.scenario import load_scenario
 
@@ -56,10 +56,12 @@ def latency(rate: float, n_alerts: int) -> list[float]:
 
     from alerts.service import run_engine
     from geodata.sites import load_sites
-    from ioc.events import CameraEvent, Detection, DetectionType, SourceKind, TrafficEvent
     from ioc.kafka import make_producer
     from ioc.launcher import Stack
     from ioc.settings import Settings
+    from ioc.sources import SourceKind
+    from ioc.sources.camera import CameraEvent, Detection, DetectionType
+    from ioc.sources.traffic import TrafficEvent
     from ioc.topics import topic_for
 
     root = Path(tempfile.mkdtemp(prefix="ioc-bench-alerts-"))

@@ -16,9 +16,9 @@ import time
 
 from tqdm import tqdm
 
-from ioc.triage import corpus
-from ioc.triage.classifier import TriageClassifier, split
-from ioc.triage.text import fold, has_diacritics
+from ioc.tickets import corpus
+from ioc.tickets.classifier import TriageClassifier, split
+from ioc.tickets.text import fold, has_diacritics
 
 
 def main() -> None:

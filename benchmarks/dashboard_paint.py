@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 
 from benchmarks._webbench import CHROMIUM_ARGS, PASSWORD, USER, database
-from ioc.app import create_app
-from ioc.queries import SourceInfo
-from ioc.snapshot import CameraState, CityState, LiveSnapshot, Snapshot
-from layers.registry import payload
+from ioc.web.app import create_app
+from ioc.web.layer_blobs import payload
+from ioc.web.queries import SourceInfo
+from ioc.web.snapshot import CameraState, CityState, LiveSnapshot, Snapshot
 
 
 def synthetic_snapshot(owner: LiveSnapshot, n: int) -> Snapshot:

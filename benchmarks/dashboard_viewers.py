@@ -1,6 +1,6 @@
 """Many viewers, one database reader: p95 latency of the live update for N concurrent viewers.
 
-Starts the real web server (``python -m ioc.webserver``, waitress) on an embedded PostgreSQL with
+Starts the real web server (``python -m ioc.web.webserver``, waitress) on an embedded PostgreSQL with
 a stored city, keeps fresh events arriving (so every tick changes the picture), then runs N
 simulated browsers that each poll the map page's live callback every ``refresh`` seconds, as
 dash-renderer does. Prints request latency percentiles, bytes per update, and the refresher's
@@ -33,8 +33,8 @@ import psycopg
 from tqdm import tqdm
 
 from benchmarks._webbench import PASSWORD, USER, database
-from ioc import ids
 from ioc.services.proc import free_port, wait_until
+from ioc.web import ids
 from layers.registry import LAYER_IDS
 from tests.webdata import city_events, store
 
@@ -160,7 +160,7 @@ def main() -> None:
             IOC_REFRESH_SECONDS=str(args.refresh),
         )
         server = subprocess.Popen(
-            [sys.executable, "-m", "ioc.webserver", "--threads", "32"],
+            [sys.executable, "-m", "ioc.web.webserver", "--threads", "32"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

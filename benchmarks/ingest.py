@@ -37,21 +37,16 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from geodata.registry import sync_sources  # noqa: E402
 from geodata.sites import load_sites  # noqa: E402
 from ioc import db  # noqa: E402
-from ioc.events import (  # noqa: E402
-    AirEvent,
-    CameraEvent,
-    Detection,
-    DetectionType,
-    FeedbackEvent,
-    SourceKind,
-    TrafficEvent,
-    VehicleCounts,
-)
 from ioc.launcher import Stack  # noqa: E402
 from ioc.settings import Settings  # noqa: E402
-from ioc.sources import sync_sources  # noqa: E402
+from ioc.sources import SourceKind  # noqa: E402
+from ioc.sources.air import AirEvent  # noqa: E402
+from ioc.sources.camera import CameraEvent, Detection, DetectionType, VehicleCounts  # noqa: E402
+from ioc.sources.feedback import FeedbackEvent  # noqa: E402
+from ioc.sources.traffic import TrafficEvent  # noqa: E402
 from ioc.topics import TOPIC_SOURCES, topic_for  # noqa: E402
 from streams.decode import Rejected, decode  # noqa: E402
 from streams.tables import SPECS  # noqa: E402

@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 import typer
 from tqdm import tqdm
 
-from ioc.events import SourceKind
 from ioc.settings import Settings
+from ioc.sources import SourceKind
 from simulators.city import City
 from simulators.publish import KafkaSender, MemorySender, publish
 from simulators.scenario import load_scenario

@@ -35,11 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ioc import db  # noqa: E402
 from ioc.settings import Settings  # noqa: E402
 from ioc.tickets import store, views  # noqa: E402
+from ioc.tickets.calendar import default_calendar  # noqa: E402
+from ioc.tickets.categories import load_catalog  # noqa: E402
+from ioc.tickets.routing import RoutingTable  # noqa: E402
 from ioc.tickets.store import QueueFilter, Scope, Viewer  # noqa: E402
 from ioc.tickets.workflow import Change, Kind, apply, start  # noqa: E402
-from ioc.triage.calendar import default_calendar  # noqa: E402
-from ioc.triage.categories import load_catalog  # noqa: E402
-from ioc.triage.routing import RoutingTable  # noqa: E402
 
 UNITS = ("Phường Lê Chân", "Phường Ngô Quyền", "Phường Hồng Bàng", "Phường Hải An", "Phường Kiến An",
          "Phường An Biên", "Phường Đồ Sơn", "Xã Tiên Lãng", "Xã Vĩnh Bảo", "Đặc khu Cát Hải")  # fmt: skip

@@ -18,18 +18,14 @@ from typing import Any
 import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
-from ioc.events import SourceKind
+from ioc.sources import SOURCES, SourceKind
 
 SITES_DIR = Path(__file__).resolve().parent / "sites"
 
-# One file per source kind; feedback "sites" are intake channels, which have no geometry of their own.
+# One registry file per source kind, named in its declaration (ioc/sources/); feedback "sites" are
+# intake channels, which have no geometry of their own.
 SITE_FILES: Mapping[SourceKind, str] = MappingProxyType(
-    {
-        SourceKind.CAMERA: "cameras.geojson",
-        SourceKind.TRAFFIC: "traffic_segments.geojson",
-        SourceKind.AIR: "air_stations.geojson",
-        SourceKind.FEEDBACK: "channels.json",
-    }
+    {SourceKind(k): spec.site_file for k, spec in SOURCES.items() if spec.site_file}
 )
 
 # Where a channel "is": the city's IOC (Trung tâm Giám sát, điều hành đô thị thông minh) seat, in the centre.
@@ -98,7 +94,7 @@ def _load_kind(directory: Path, kind: SourceKind) -> tuple[Site, ...]:
         raise SiteRegistryError(f"site registry file missing: {path}") from exc
     except json.JSONDecodeError as exc:
         raise SiteRegistryError(f"{path}: not valid JSON: {exc}") from exc
-    if kind is SourceKind.FEEDBACK:
+    if isinstance(data, dict) and "channels" in data:  # intake channels: ids without a place of their own
         sites = tuple(_site_from_channel(entry, path) for entry in data["channels"])
     else:
         if data.get("type") != "FeatureCollection":
@@ -115,8 +111,8 @@ def _load_kind(directory: Path, kind: SourceKind) -> tuple[Site, ...]:
 def load_sites(kind: SourceKind | None = None, directory: Path | None = None) -> list[Site]:
     """Sites of one kind (or all kinds, in SourceKind order); files are read once per directory."""
     directory = (directory or SITES_DIR).resolve()
-    kinds = list(SourceKind) if kind is None else [SourceKind(kind)]
-    return [site for k in kinds for site in _load_kind(directory, k)]
+    kinds = list(SITE_FILES) if kind is None else [SourceKind(kind)]
+    return [site for k in kinds if k in SITE_FILES for site in _load_kind(directory, k)]
 
 
 def known_source_ids(directory: Path | None = None) -> dict[SourceKind, frozenset[str]]:

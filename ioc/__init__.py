@@ -1,1 +1,9 @@
-"""Hải Phòng IOC: shared vocabulary (settings, events, topics, database) and the Dash app."""
+"""Hải Phòng IOC, in three floors (the arrows are checked by ``tests/test_import_contracts.py``).
+
+- Vocabulary, imported by everything and importing nothing above it: ``events`` (the event base),
+  ``sources`` (one declaration per live source), ``settings``, ``topics``, ``db`` and ``schema``,
+  ``kafka``, ``i18n``, ``state`` (the live city state the layers draw) and ``audit``.
+- Desks, the domain: ``accounts`` (users, roles, API keys) and ``tickets`` (the citizen-report desk).
+- The web app (``web/``: Dash pages, login, the live snapshot, Open311) and the composition root
+  (``cli``, ``cli_users``, ``launcher``, ``services/``), which nothing else imports.
+"""

@@ -25,9 +25,9 @@ COMMAND_MODULES = (
     "alerts.cli_evaluate",
     "alerts.cli_engine",
     "geodata.cli",
-    "ioc.triage.cli",
+    "ioc.tickets.cli_classifier",
     "ioc.tickets.cli",
-    "ioc.cli_web",
+    "ioc.cli_users",
 )
 
 
@@ -45,8 +45,8 @@ def up(
     With IOC_DATABASE_URL / IOC_KAFKA_BOOTSTRAP set, those services are used and none is started.
     Ctrl-C stops everything cleanly.
     """
-    from ioc.events import SourceKind
     from ioc.launcher import Stack
+    from ioc.sources import SourceKind
 
     _logging()
     overrides: dict[str, object] = {}
@@ -112,7 +112,7 @@ def live_sim(scenario: str = "normal_day", speed: float = 10.0) -> None:
 def stats() -> None:
     """Per-source counters: accepted, rejected, late, age of the newest event; dead letters by reason."""
     from ioc import db
-    from ioc.launcher import running_settings
+    from ioc.settings import running_settings
     from streams.stats import deadletter_reasons, ingest_stats
 
     with db.connect(running_settings().database_dsn()) as conn:

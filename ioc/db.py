@@ -2,6 +2,7 @@
 
 Migrations are ``ioc/schema/NNN_name.sql`` (both flavours), or ``NNN_name.timescale.sql`` and
 ``NNN_name.plain.sql`` (one per flavour). Each applied version is recorded in ``schema_migrations``.
+Then each declared source's own schema is generated from its declaration (``ioc.sources.ddl``).
 Statements run one at a time in autocommit because TimescaleDB's continuous aggregates cannot be
 created inside a transaction block; an advisory lock keeps concurrent starters from racing.
 """
@@ -132,6 +133,10 @@ def migrate(dsn_or_conn: str | psycopg.Connection, *, flavour: Flavour | None = 
                 )
                 applied.append(f"{mig.version:03d}_{mig.name}")
                 done.add(mig.version)
+            # Each declared source's table, storage and rollup (ioc/sources/), after the core tables.
+            from ioc.sources.ddl import apply_sources
+
+            applied += [f"source {part}" for part in apply_sources(conn, flavour is Flavour.TIMESCALE)]
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
     finally:

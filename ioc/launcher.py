@@ -20,11 +20,11 @@ import psycopg
 from pydantic import SecretStr
 
 from ioc import db
-from ioc.events import SourceKind
 from ioc.kafka import ensure_topics
 from ioc.services import EmbeddedPostgres, TansuBroker
 from ioc.services.proc import die_with_parent, terminate
 from ioc.settings import Settings
+from ioc.sources import SourceKind
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,8 @@ class Stack:
 
     def prepare(self) -> None:
         """Schema migrations, topics and the source registry."""
+        from geodata.registry import sync_sources
         from geodata.sites import load_sites
-        from ioc.sources import sync_sources
 
         s = self.settings
         applied = db.migrate(s.database_dsn())
@@ -136,7 +136,7 @@ class Stack:
         if intake:
             self.spawn("ticket-intake", ["-m", "ioc.tickets.intake"])
         if web:
-            self.spawn("web", ["-m", "ioc.webserver"])
+            self.spawn("web", ["-m", "ioc.web.webserver"])
 
     def stop_child(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
         proc = self.children.pop(name, None)
@@ -172,7 +172,7 @@ def ensure_initial_admin(conn: psycopg.Connection, data_dir: Path) -> Path | Non
 
     There is no default password: the first operator reads this file, logs in, and adds real accounts.
     """
-    from ioc.auth import add_user
+    from ioc.accounts import add_user
 
     if conn.execute("SELECT EXISTS (SELECT 1 FROM users)").fetchone()[0]:  # type: ignore[index]
         return None
@@ -193,22 +193,3 @@ def _unit_assigner():  # type: ignore[no-untyped-def]
     from geodata.boundaries import boundary_set_for
 
     return AdminAssigner(boundary_set_for(date.today())).assign
-
-
-def running_settings(settings: Settings | None = None) -> Settings:
-    """Settings, completed from a running ``ioc up`` (its runtime.json) where the environment is silent."""
-    s = settings or Settings()
-    path = Path(s.data_dir) / "runtime.json"
-    if (s.database_url is not None and s.kafka_bootstrap is not None) or not path.exists():
-        return s
-    doc = json.loads(path.read_text())
-    try:
-        os.kill(int(doc["pid"]), 0)
-    except (OSError, ValueError, KeyError):
-        return s  # stale file from a launcher that is gone
-    updates: dict[str, object] = {}
-    if s.database_url is None and doc.get("database_url"):
-        updates["database_url"] = SecretStr(doc["database_url"])
-    if s.kafka_bootstrap is None and doc.get("kafka_bootstrap"):
-        updates["kafka_bootstrap"] = doc["kafka_bootstrap"]
-    return s.model_copy(update=updates)

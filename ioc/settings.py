@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Literal
@@ -56,3 +57,22 @@ class Settings(BaseSettings):
         if self.database_url is None:
             raise RuntimeError("no database configured: set IOC_DATABASE_URL or start the embedded one")
         return self.database_url.get_secret_value()
+
+
+def running_settings(settings: Settings | None = None) -> Settings:
+    """Settings, completed from a running ``ioc up`` (its runtime.json) where the environment is silent."""
+    s = settings or Settings()
+    path = Path(s.data_dir) / "runtime.json"
+    if (s.database_url is not None and s.kafka_bootstrap is not None) or not path.exists():
+        return s
+    doc = json.loads(path.read_text())
+    try:
+        os.kill(int(doc["pid"]), 0)
+    except (OSError, ValueError, KeyError):
+        return s  # stale file from a launcher that is gone
+    updates: dict[str, object] = {}
+    if s.database_url is None and doc.get("database_url"):
+        updates["database_url"] = SecretStr(doc["database_url"])
+    if s.kafka_bootstrap is None and doc.get("kafka_bootstrap"):
+        updates["kafka_bootstrap"] = doc["kafka_bootstrap"]
+    return s.model_copy(update=updates)

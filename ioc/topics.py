@@ -1,26 +1,17 @@
-"""Kafka topics: one list, one place. Each topic names the event class it carries."""
+"""Kafka topics: one list, one place. Each source's topic comes from its declaration (``ioc/sources``)."""
 
 from __future__ import annotations
 
-from ioc.events import SourceKind
+from ioc.sources import SOURCES, SourceKind
 
-CAMERA = "ioc.camera"
-TRAFFIC = "ioc.traffic"
-AIR = "ioc.air"
-FEEDBACK = "ioc.feedback"
 DEADLETTER = "ioc.deadletter"
-ALERTS = "ioc.alerts"  # reserved for the alert engine
+ALERTS = "ioc.alerts"  # the alert engine publishes every alert change here
 
-SOURCE_TOPICS: dict[SourceKind, str] = {
-    SourceKind.CAMERA: CAMERA,
-    SourceKind.TRAFFIC: TRAFFIC,
-    SourceKind.AIR: AIR,
-    SourceKind.FEEDBACK: FEEDBACK,
-}
+SOURCE_TOPICS: dict[SourceKind, str] = {SourceKind(k): s.topic for k, s in SOURCES.items()}
 TOPIC_SOURCES: dict[str, SourceKind] = {t: k for k, t in SOURCE_TOPICS.items()}
-ALL_TOPICS: tuple[str, ...] = (CAMERA, TRAFFIC, AIR, FEEDBACK, DEADLETTER, ALERTS)
+ALL_TOPICS: tuple[str, ...] = (*SOURCE_TOPICS.values(), DEADLETTER, ALERTS)
 
 
-def topic_for(kind: SourceKind, prefix: str = "") -> str:
+def topic_for(kind: SourceKind | str, prefix: str = "") -> str:
     """Topic of a source; a prefix isolates parallel test runs on one broker."""
-    return prefix + SOURCE_TOPICS[kind]
+    return prefix + SOURCE_TOPICS[SourceKind(kind)]

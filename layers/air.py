@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alerts.aqi import VN_BANDS, band_for
 from ioc.i18n import Lang, t
-from ioc.snapshot import CityState
-from layers.base import NODATA_COLOR, LayerData, Legend, LegendEntry, feature_collection, point
+from ioc.state import CityState
+from layers.base import NODATA_COLOR, LayerData, LayerSpec, Legend, LegendEntry, feature_collection, point
 
 LAYER_ID = "air"
 
@@ -38,3 +38,6 @@ def build(state: CityState, lang: Lang = "vi") -> LayerData:
         + (LegendEntry(t("legend.air.nodata", lang), NODATA_COLOR),),
     )
     return LayerData(feature_collection(features), legend)
+
+
+LAYERS = (LayerSpec("air", "layer.air", build, order=50),)

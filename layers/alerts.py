@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ioc.i18n import Lang, t
-from ioc.snapshot import CityState
-from layers.base import LayerData, Legend, LegendEntry, feature_collection, point
+from ioc.state import CityState
+from layers.base import LayerData, LayerSpec, Legend, LegendEntry, feature_collection, point
 
 LAYER_ID = "alerts"
 SEVERITY_COLORS = {"minor": "#F2B705", "moderate": "#F26B0F", "severe": "#D62728", "extreme": "#67000D"}
@@ -42,3 +42,6 @@ def build(state: CityState, lang: Lang = "vi") -> LayerData:
         tuple(LegendEntry(t(f"severity.{s}", lang), c) for s, c in SEVERITY_COLORS.items()),
     )
     return LayerData(feature_collection(features), legend)
+
+
+LAYERS = (LayerSpec("alerts", "layer.alerts", build, order=80, cluster=True),)

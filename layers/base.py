@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ioc.i18n import Lang
+    from ioc.state import CityState
 
 NODATA_COLOR = "#9E9E9E"
-CANVAS_THRESHOLD = 1000  # point layers bigger than this draw on a canvas (see ioc/assets/ioc_map.js)
+CANVAS_THRESHOLD = 1000  # point layers bigger than this draw on a canvas (see ioc/web/assets/ioc_map.js)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +61,15 @@ def point(lon: float, lat: float, props: dict[str, Any], fid: str | None = None)
     if fid is not None:
         feature["id"] = fid
     return feature
+
+
+@dataclass(frozen=True, slots=True)
+class LayerSpec:
+    """A map layer as its module declares it: id, name, builder and how the map draws it."""
+
+    layer_id: str
+    title_key: str  # message key of the layer's name
+    build: Callable[[CityState, Lang], LayerData]
+    order: int  # display order, bottom first
+    cluster: bool = False  # markers grouped into clusters that show their count
+    checked: bool = True  # visible when the page opens

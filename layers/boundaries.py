@@ -10,8 +10,8 @@ from typing import Any
 
 from alerts.aqi import VN_BANDS, band_for
 from ioc.i18n import Lang, fmt_number, t
-from ioc.snapshot import CityState
-from layers.base import LayerData, Legend, LegendEntry, feature_collection
+from ioc.state import CityState
+from layers.base import LayerData, LayerSpec, Legend, LegendEntry, feature_collection
 from layers.reports import counts_by_unit
 
 LAYER_ID = "boundaries"
@@ -112,3 +112,9 @@ def build_aqi(state: CityState, lang: Lang = "vi") -> LayerData:
     )
     features, styles = _units(state, props)
     return LayerData(feature_collection(features), legend, styles)
+
+
+LAYERS = (
+    LayerSpec("boundaries", "layer.choropleth_reports", build, order=10),
+    LayerSpec("boundaries_aqi", "layer.choropleth_aqi", build_aqi, order=20, checked=False),
+)

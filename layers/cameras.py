@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ioc.i18n import Lang, t
-from ioc.snapshot import CameraStatus, CityState
-from layers.base import NODATA_COLOR, LayerData, Legend, LegendEntry, feature_collection, point
+from ioc.state import CameraStatus, CityState
+from layers.base import NODATA_COLOR, LayerData, LayerSpec, Legend, LegendEntry, feature_collection, point
 
 LAYER_ID = "cameras"
 COLORS: dict[CameraStatus, str] = {
@@ -41,3 +41,6 @@ def build(state: CityState, lang: Lang = "vi") -> LayerData:
         tuple(LegendEntry(t(f"legend.camera.{s}", lang), c) for s, c in COLORS.items()),
     )
     return LayerData(feature_collection(features), legend)
+
+
+LAYERS = (LayerSpec("cameras", "layer.cameras", build, order=60),)

@@ -6,8 +6,8 @@ import math
 from collections import Counter
 
 from ioc.i18n import Lang, fmt_time, t
-from ioc.snapshot import CityState
-from layers.base import LayerData, Legend, LegendEntry, feature_collection, point
+from ioc.state import CityState
+from layers.base import LayerData, LayerSpec, Legend, LegendEntry, feature_collection, point
 
 LAYER_ID = "reports"
 HEAT_LAYER_ID = "reports_heat"
@@ -90,3 +90,9 @@ def build_heat(state: CityState, lang: Lang = "vi") -> LayerData:
 def counts_by_unit(state: CityState) -> Counter[str]:
     """Reports per admin unit code (reports with no unit are left out)."""
     return Counter(r.admin_unit for r in state.reports if r.admin_unit)
+
+
+LAYERS = (
+    LayerSpec("reports_heat", "layer.reports_heat", build_heat, order=30, checked=False),
+    LayerSpec("reports", "layer.reports", build, order=70, cluster=True),
+)

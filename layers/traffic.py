@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ioc.i18n import Lang, fmt_number, t
-from ioc.snapshot import CityState
-from layers.base import NODATA_COLOR, LayerData, Legend, LegendEntry, feature_collection
+from ioc.state import CityState
+from layers.base import NODATA_COLOR, LayerData, LayerSpec, Legend, LegendEntry, feature_collection
 
 LAYER_ID = "traffic"
 # (lower bound of speed / free-flow, band, colour), best first.
@@ -64,3 +64,6 @@ def build(state: CityState, lang: Lang = "vi") -> LayerData:
         + (LegendEntry(t("legend.traffic.nodata", lang), NODATA_COLOR),),
     )
     return LayerData(feature_collection(features), legend)
+
+
+LAYERS = (LayerSpec("traffic", "layer.traffic", build, order=40),)

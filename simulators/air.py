@@ -11,7 +11,7 @@ import math
 from datetime import datetime, timedelta
 
 from geodata.sites import Site
-from ioc.events import AirEvent
+from ioc.sources.air import AirEvent
 from simulators import profiles
 from simulators.base import IncidentIndex, phase_s, schedule, seeded_uuid, stream_rng
 from simulators.scenario import IncidentClass, distance_m

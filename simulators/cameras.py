@@ -11,7 +11,7 @@ import random
 from datetime import datetime, timedelta
 
 from geodata.sites import Site
-from ioc.events import CameraEvent, Detection, DetectionType, VehicleCounts
+from ioc.sources.camera import CameraEvent, Detection, DetectionType, VehicleCounts
 from simulators import profiles
 from simulators.base import IncidentIndex, phase_s, poisson, schedule, seeded_uuid, stream_rng
 from simulators.scenario import IncidentClass

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from geodata.sites import load_sites
-from ioc.events import Event, SourceKind
+from ioc.events import Event
+from ioc.sources import SourceKind
 from simulators.air import AirSource
 from simulators.base import IncidentIndex, Source
 from simulators.cameras import CameraSource

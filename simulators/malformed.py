@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from geodata.sites import Site, load_sites
-from ioc.events import SourceKind
+from ioc.sources import SourceKind
 from simulators.base import seeded_uuid
 
 

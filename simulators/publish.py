@@ -18,7 +18,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from ioc.events import SourceKind
+from ioc.sources import SourceKind
 from ioc.topics import topic_for
 from simulators.malformed import Reason, malformed
 from simulators.profiles import to_local

@@ -26,7 +26,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from geodata.sites import Site, sites_by_id
-from ioc.events import EVENT_CLASSES, AirEvent, Event, SourceKind, TrafficEvent
+from ioc.events import Event
+from ioc.sources import EVENT_CLASSES, SourceKind
+from ioc.sources.air import AirEvent
+from ioc.sources.traffic import TrafficEvent
 from simulators.traffic import CAPACITY_VPH_PER_LANE, VEHICLE_SPACE_M
 from simulators.wire import Message
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from geodata.sites import Site
-from ioc.events import FeedbackAction, FeedbackEvent
-from ioc.triage.categories import load_catalog
+from ioc.sources.feedback import FeedbackAction, FeedbackEvent
+from ioc.tickets.categories import load_catalog
 from simulators import profiles
 from simulators.base import IncidentIndex, poisson, seeded_uuid, stream_rng
 from simulators.scenario import Incident

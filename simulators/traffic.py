@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from geodata.sites import Site
-from ioc.events import TrafficEvent
+from ioc.sources.traffic import TrafficEvent
 from simulators import profiles
 from simulators.base import IncidentIndex, phase_s, schedule, seeded_uuid, stream_rng
 from simulators.scenario import IncidentClass

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ioc.events import EVENT_CLASSES, Event, SourceKind
+from ioc.events import Event
+from ioc.sources import EVENT_CLASSES, SourceKind
 
 
 @dataclass(frozen=True)

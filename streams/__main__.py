@@ -8,8 +8,8 @@ import signal
 import threading
 from datetime import timedelta
 
-from ioc.events import SourceKind
 from ioc.settings import Settings
+from ioc.sources import SourceKind
 from ioc.topics import DEADLETTER, topic_for
 from streams.consumer import ConsumerConfig, SinkConsumer
 

@@ -21,8 +21,9 @@ import psycopg
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from ioc.events import Event, SourceKind
+from ioc.events import Event
 from ioc.kafka import CONSUMER_TUNING, make_producer
+from ioc.sources import SourceKind
 from streams.decode import Rejected, decode
 from streams.errors import Disposition, disposition
 from streams.sink import DeadLetter, FlushResult, SinkMode, TimescaleSink, stored_offsets

@@ -9,7 +9,8 @@ from enum import StrEnum
 
 from pydantic import ValidationError
 
-from ioc.events import EVENT_CLASSES, Event, SourceKind
+from ioc.events import Event
+from ioc.sources import EVENT_CLASSES, SourceKind
 
 
 class Reason(StrEnum):

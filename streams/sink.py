@@ -16,7 +16,8 @@ from typing import Any, Literal
 import psycopg
 from psycopg import sql
 
-from ioc.events import Event, SourceKind
+from ioc.events import Event
+from ioc.sources import SourceKind
 from streams.decode import Reason, Rejected
 from streams.tables import SPECS, TableSpec
 

@@ -9,8 +9,13 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from geodata.sites import load_sites
-from ioc.events import AirEvent, CameraEvent, Event, FeedbackEvent, SourceKind, TrafficEvent, VehicleCounts
+from ioc.events import Event
 from ioc.services.proc import wait_until
+from ioc.sources import SourceKind
+from ioc.sources.air import AirEvent
+from ioc.sources.camera import CameraEvent, VehicleCounts
+from ioc.sources.feedback import FeedbackEvent
+from ioc.sources.traffic import TrafficEvent
 
 
 def valid_events(n: int, seed: int = 1, start: datetime | None = None) -> list[Event]:

@@ -11,7 +11,8 @@ import pytest
 from alerts.engine import AlertEngine, usual_report_rates
 from alerts.model import AlertUpdate, UpdateKind
 from alerts.rules import AnomalyConfig, RuleConfig, load_rule_config
-from ioc.events import CameraEvent, Detection, DetectionType, TrafficEvent
+from ioc.sources.camera import CameraEvent, Detection, DetectionType
+from ioc.sources.traffic import TrafficEvent
 
 T0 = datetime(2026, 3, 9, 17, 0, tzinfo=UTC)  # Tuesday 00:00 in Hải Phòng
 SEG = "seg-test-01"

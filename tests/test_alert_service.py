@@ -13,9 +13,12 @@ from kafka import KafkaConsumer
 
 from alerts.service import run_engine
 from geodata.sites import load_sites
-from ioc.events import CameraEvent, Detection, DetectionType, Event, SourceKind, TrafficEvent
+from ioc.events import Event
 from ioc.launcher import Stack
 from ioc.services.proc import wait_until
+from ioc.sources import SourceKind
+from ioc.sources.camera import CameraEvent, Detection, DetectionType
+from ioc.sources.traffic import TrafficEvent
 from ioc.topics import ALERTS
 from tests.streamutil import produce_events
 

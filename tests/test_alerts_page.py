@@ -14,11 +14,11 @@ from flask.testing import FlaskClient
 
 from alerts.model import AlertClass, AlertUpdate, Severity, UpdateKind, load_agencies
 from alerts.store import apply_rule_update, get_alert
-from ioc import auth
-from ioc.app import create_app
+from ioc import accounts
 from ioc.launcher import Stack
-from ioc.pages import alerts_ids as aid
-from ioc.snapshot import LiveSnapshot
+from ioc.web.app import create_app
+from ioc.web.pages import alerts_ids as aid
+from ioc.web.snapshot import LiveSnapshot
 from tests.webclient import PASSWORD, callback_key, login
 
 pytestmark = pytest.mark.integration
@@ -28,8 +28,8 @@ pytestmark = pytest.mark.integration
 def web(stack: Stack) -> Iterator[tuple[dash.Dash, str, Any]]:
     dsn = stack.settings.database_dsn()
     with psycopg.connect(dsn, autocommit=True) as conn:
-        auth.add_user(conn, "vanhanh", PASSWORD, "operator")
-        auth.add_user(conn, "lan", PASSWORD, "leader")
+        accounts.add_user(conn, "vanhanh", PASSWORD, "operator")
+        accounts.add_user(conn, "lan", PASSWORD, "leader")
         alert = apply_rule_update(conn, AlertUpdate(
             kind=UpdateKind.RAISE, key="camera-detection:cam-x:crowd", rule_id="camera-detection",
             alert_class=AlertClass.PUBLIC_ORDER, severity=Severity.MODERATE, at=datetime.now(UTC),

@@ -10,19 +10,20 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from ioc import auth
-from ioc.app import create_app
+from ioc import accounts
 from ioc.launcher import Stack
-from ioc.snapshot import LiveSnapshot
+from ioc.web import auth
+from ioc.web.app import create_app
+from ioc.web.snapshot import LiveSnapshot
 from layers.registry import LAYER_IDS
 from tests.webclient import PASSWORD, csrf_from_form, login, map_refresh
 
 
 def test_password_hashing_and_policy() -> None:
-    h = auth.hash_password("đủ-dài-rồi")
+    h = accounts.hash_password("đủ-dài-rồi")
     assert h.startswith("scrypt:") and "đủ-dài-rồi" not in h
-    with pytest.raises(auth.UserError, match="too short: 5"):
-        auth.hash_password("ngắn!")
+    with pytest.raises(accounts.UserError, match="too short: 5"):
+        accounts.hash_password("ngắn!")
 
 
 @pytest.mark.parametrize(
@@ -60,8 +61,8 @@ def test_safe_next(target: str | None, safe: str) -> None:
 def web(stack: Stack) -> Iterator[tuple[dash.Dash, str]]:
     dsn = stack.settings.database_dsn()
     with psycopg.connect(dsn, autocommit=True) as conn:
-        auth.add_user(conn, "lan", PASSWORD, "leader", "Nguyễn Thị Lan")
-        auth.add_user(conn, "tuong", PASSWORD, "display")
+        accounts.add_user(conn, "lan", PASSWORD, "leader", "Nguyễn Thị Lan")
+        accounts.add_user(conn, "tuong", PASSWORD, "display")
     snap = LiveSnapshot(stack.settings)
     app = create_app(stack.settings, live_snapshot=snap, start=False)
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -150,7 +151,7 @@ def test_logout_needs_csrf_and_ends_the_session(web: tuple[dash.Dash, str]) -> N
 
 @pytest.mark.integration
 def test_cli_user_add(stack: Stack) -> None:
-    from ioc.cli_web import register
+    from ioc.cli_users import register
 
     app = typer.Typer()
     register(app)
@@ -165,8 +166,8 @@ def test_cli_user_add(stack: Stack) -> None:
     r = CliRunner().invoke(app, ["user", "add", "x1", "--role", "king"], env=env)
     assert r.exit_code != 0 and "king" in r.output
     with psycopg.connect(stack.settings.database_dsn()) as conn:
-        assert auth.authenticate(conn, "hoa", PASSWORD) is not None
-        assert auth.authenticate(conn, "hoa", "wrong-password") is None
+        assert accounts.authenticate(conn, "hoa", PASSWORD) is not None
+        assert accounts.authenticate(conn, "hoa", "wrong-password") is None
 
 
 def test_csrf_token_is_read_from_the_form() -> None:

@@ -9,7 +9,11 @@ from typing import Any
 
 import pytest
 
-from ioc.events import AirEvent, CameraEvent, FeedbackEvent, SourceKind, TrafficEvent
+from ioc.sources import SourceKind
+from ioc.sources.air import AirEvent
+from ioc.sources.camera import CameraEvent
+from ioc.sources.feedback import FeedbackEvent
+from ioc.sources.traffic import TrafficEvent
 from streams.decode import Reason, Rejected, decode
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

@@ -50,7 +50,7 @@ def test_ioc_up_runs_the_city_and_stops_cleanly():
         dead = [p.pid for p in family if p.status() == psutil.STATUS_ZOMBIE]
         assert dead == [], f"children died; see {data_dir}/logs"
         names = " ".join(" ".join(p.cmdline()[:4]) for p in family)
-        for part in ("postgres", "tansu", "streams", "alerts.engine", "ioc.tickets.intake", "ioc.webserver", "live-sim"):
+        for part in ("postgres", "tansu", "streams", "alerts.engine", "ioc.tickets.intake", "ioc.web.webserver", "live-sim"):
             assert part in names, (part, names)
         wait_until(lambda: _get(f"http://127.0.0.1:{port}/healthz") == 200, 60, "the web server's /healthz")
     finally:
@@ -76,7 +76,7 @@ def _get(url: str) -> int:
 
 
 def test_first_start_creates_admin_with_a_private_random_password(stack):
-    from ioc.auth import authenticate
+    from ioc.accounts import authenticate
     from ioc.launcher import ensure_initial_admin
 
     path = stack.initial_admin_file

@@ -8,10 +8,11 @@ from types import MappingProxyType
 
 import pytest
 
-from ioc import components
 from ioc.i18n import catalogue
-from ioc.queries import AirHour, AlertRow, CameraMinute, ReportRow, SourceInfo, TicketKpis, TrafficMinute
-from ioc.snapshot import (
+from ioc.web import components
+from ioc.web.layer_blobs import payload
+from ioc.web.queries import AirHour, AlertRow, CameraMinute, ReportRow, SourceInfo, TicketKpis, TrafficMinute
+from ioc.web.snapshot import (
     Boundaries,
     CityState,
     Snapshot,
@@ -22,7 +23,7 @@ from ioc.snapshot import (
     traffic_states,
 )
 from layers import air, alerts, boundaries, cameras, reports, traffic
-from layers.registry import LAYER_IDS, payload
+from layers.registry import LAYER_IDS
 
 NOW = datetime(2026, 11, 23, 7, 30, tzinfo=UTC)  # 14:30 in Hải Phòng
 SQUARE = {

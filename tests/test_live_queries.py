@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from ioc.events import SourceKind
+from ioc.sources import SourceKind
 from streams.sink import TimescaleSink
 from tests.streamutil import valid_events
 
@@ -38,7 +38,7 @@ def test_rollup_matches_events_and_uses_the_minute_index(pg_dsn):
 def test_ticket_kpis_count_local_today_and_overdue(pg_dsn):
     from datetime import UTC, datetime, timedelta
 
-    from ioc.queries import TicketKpis, ticket_kpis
+    from ioc.web.queries import TicketKpis, ticket_kpis
 
     asof = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # 10:00 in Hải Phòng; local day began 17:00 UTC on the 22nd
     rows = [  # id, received, first answered, deadline, status

@@ -10,14 +10,15 @@ import flask
 import psycopg
 import pytest
 
-from ioc.open311 import PREFIX, create_api_key, register_open311
+from ioc.accounts import create_api_key
 from ioc.tickets import store
+from ioc.tickets.calendar import default_calendar
+from ioc.tickets.categories import load_catalog
+from ioc.tickets.classifier import default_classifier
 from ioc.tickets.intake import Intake
+from ioc.tickets.routing import RoutingTable
 from ioc.tickets.workflow import Change, Kind
-from ioc.triage.calendar import default_calendar
-from ioc.triage.categories import load_catalog
-from ioc.triage.classifier import default_classifier
-from ioc.triage.routing import RoutingTable
+from ioc.web.open311 import PREFIX, register_open311
 
 pytestmark = pytest.mark.integration
 W3C = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
@@ -201,7 +202,7 @@ def test_get_requests_filters_and_unknown_id(client: Any, pg_dsn: str) -> None:
 
 
 def test_mounted_on_the_dashboard_without_its_login(stack, intake: Intake) -> None:  # noqa: ANN001
-    from ioc.app import create_app
+    from ioc.web.app import create_app
 
     app = create_app(stack.settings, start=False)
     try:

@@ -26,7 +26,10 @@ from alerts.rules import (
     load_rule_config,
     poisson_sf,
 )
-from ioc.events import AirEvent, CameraEvent, Detection, DetectionType, FeedbackEvent, TrafficEvent
+from ioc.sources.air import AirEvent
+from ioc.sources.camera import CameraEvent, Detection, DetectionType
+from ioc.sources.feedback import FeedbackEvent
+from ioc.sources.traffic import TrafficEvent
 
 T0 = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
 

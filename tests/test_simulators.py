@@ -15,10 +15,14 @@ import typer
 from typer.testing import CliRunner
 
 from geodata.sites import known_source_ids
-from ioc.events import EVENT_CLASSES, AirEvent, CameraEvent, FeedbackEvent, SourceKind, TrafficEvent
 from ioc.settings import Settings
+from ioc.sources import EVENT_CLASSES, SourceKind
+from ioc.sources.air import AirEvent
+from ioc.sources.camera import CameraEvent
+from ioc.sources.feedback import FeedbackEvent
+from ioc.sources.traffic import TrafficEvent
+from ioc.tickets.categories import load_catalog
 from ioc.topics import topic_for
-from ioc.triage.categories import load_catalog
 from simulators.city import City
 from simulators.cli import register
 from simulators.live import day_anchor, run_live

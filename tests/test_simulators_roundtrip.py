@@ -8,7 +8,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from ioc.events import SourceKind
+from ioc.sources import SourceKind
 from simulators.city import City
 from simulators.publish import KafkaSender, publish, with_malformed
 from simulators.scenario import load_scenario

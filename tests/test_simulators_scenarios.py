@@ -14,7 +14,9 @@ from statistics import mean
 
 import pytest
 
-from ioc.events import DetectionType, Event, SourceKind
+from ioc.events import Event
+from ioc.sources import SourceKind
+from ioc.sources.camera import DetectionType
 from simulators.city import City
 from simulators.scenario import (
     GroundTruth,

@@ -10,8 +10,8 @@ import pytest
 import shapely.geometry
 
 from geodata.sites import SITES_DIR, SiteRegistryError, known_source_ids, load_sites
-from ioc.events import SourceKind
 from ioc.settings import Settings
+from ioc.sources import SourceKind
 from simulators import build_sites
 
 SHARED = Settings().shared_data_dir

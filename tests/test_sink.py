@@ -5,7 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from ioc.events import FeedbackEvent, SourceKind
+from ioc.sources import SourceKind
+from ioc.sources.feedback import FeedbackEvent
 from streams.sink import TimescaleSink, stored_offsets
 from tests.streamutil import valid_events
 

@@ -10,11 +10,11 @@ import psycopg
 import pytest
 
 from geodata.sites import load_sites
-from ioc import auth
-from ioc.app import create_app
-from ioc.events import SourceKind
+from ioc import accounts
 from ioc.launcher import Stack
-from ioc.snapshot import HISTORY_QUERIES, LIVE_QUERIES, LiveSnapshot
+from ioc.sources import SourceKind
+from ioc.web.app import create_app
+from ioc.web.snapshot import HISTORY_QUERIES, LIVE_QUERIES, LiveSnapshot
 from layers.registry import LAYER_IDS
 from tests.webclient import PASSWORD, login, map_refresh
 from tests.webdata import city_events, insert_alert, store
@@ -67,7 +67,7 @@ def test_viewers_cause_no_queries_and_ticks_run_a_constant_number(stack: Stack) 
     dsn = stack.settings.database_dsn()
     store(dsn, city_events(hours=1, reports=10))
     with psycopg.connect(dsn, autocommit=True) as conn:
-        auth.add_user(conn, "lan", PASSWORD, "leader")
+        accounts.add_user(conn, "lan", PASSWORD, "leader")
     owner = LiveSnapshot(stack.settings, history_every=1)
     app = create_app(stack.settings, live_snapshot=owner, start=False)
     per_tick = []
@@ -95,7 +95,7 @@ def test_unchanged_layers_are_not_resent(stack: Stack) -> None:
     dsn = stack.settings.database_dsn()
     store(dsn, city_events(hours=1, reports=5))
     with psycopg.connect(dsn, autocommit=True) as conn:
-        auth.add_user(conn, "lan", PASSWORD, "leader")
+        accounts.add_user(conn, "lan", PASSWORD, "leader")
     owner = LiveSnapshot(stack.settings)
     app = create_app(stack.settings, live_snapshot=owner, start=False)
     try:

@@ -18,9 +18,10 @@ import psycopg
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from ioc.events import Event, SourceKind
+from ioc.events import Event
 from ioc.kafka import make_producer
 from ioc.services.proc import wait_until
+from ioc.sources import SourceKind
 from ioc.topics import DEADLETTER, TOPIC_SOURCES, topic_for
 from streams.decode import Reason
 from tests.streamutil import distinct_ids, table_counts, valid_events

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from ioc.events import SourceKind
 from ioc.launcher import Stack
 from ioc.services.proc import wait_until
+from ioc.sources import SourceKind
 from ioc.topics import topic_for
 from tests.streamutil import ingested, produce_events, recent_events, stored_event_ids, stored_rows
 

@@ -11,8 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from ioc.auth import add_user
-from ioc.open311 import client_for_key
+from ioc.accounts import add_user, client_for_key
 from ioc.tickets import store
 from ioc.tickets.cli import register
 from ioc.tickets.workflow import Change, Kind

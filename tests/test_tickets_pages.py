@@ -14,14 +14,15 @@ import pytest
 from dash.exceptions import PreventUpdate
 from plotly.utils import PlotlyJSONEncoder
 
-from ioc.auth import add_user
-from ioc.pages import triage_ids as tid
-from ioc.tickets import store, views
+from ioc.accounts import add_user
+from ioc.tickets import store
+from ioc.tickets.categories import load_catalog
 from ioc.tickets.i18n import MESSAGES
 from ioc.tickets.privacy import ReporterView
 from ioc.tickets.store import QueueRow, Scope, Viewer
 from ioc.tickets.workflow import Change, Kind
-from ioc.triage.categories import load_catalog
+from ioc.web import tickets_views as views
+from ioc.web.pages import triage_ids as tid
 from tests.test_tickets_store import at, new
 from tests.webclient import PASSWORD, login
 
@@ -163,7 +164,7 @@ def page_module(path: str) -> Any:
 
 @pytest.fixture
 def app(stack) -> Iterator[Any]:  # noqa: ANN001
-    from ioc.app import create_app
+    from ioc.web.app import create_app
 
     a = create_app(stack.settings, start=False)
     yield a

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from ioc.auth import add_user
+from ioc.accounts import add_user
 from ioc.tickets import store
 from ioc.tickets.privacy import mask_name, mask_phone, reporter_view, scrub_text, visible_text
 from ioc.tickets.store import QueueFilter, Scope, Viewer

@@ -9,13 +9,13 @@ import psycopg
 import pytest
 
 from ioc.tickets import store
+from ioc.tickets.calendar import default_calendar
+from ioc.tickets.categories import load_catalog
+from ioc.tickets.classifier import default_classifier
 from ioc.tickets.intake import Intake
+from ioc.tickets.routing import RoutingTable
 from ioc.tickets.store import NewTicket, QueueFilter, Scope, Viewer
 from ioc.tickets.workflow import Change, Kind, Status, TransitionError, replay
-from ioc.triage.calendar import default_calendar
-from ioc.triage.categories import load_catalog
-from ioc.triage.classifier import default_classifier
-from ioc.triage.routing import RoutingTable
 from tests.tickets_util import report, store_feedback
 
 pytestmark = pytest.mark.integration

@@ -30,23 +30,17 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from geodata.registry import sync_sources
 from geodata.sites import load_sites
-from ioc import queries
 from ioc.db import Flavour, available_migrations, current_flavour, migrate
-from ioc.events import (
-    AirEvent,
-    CameraEvent,
-    Detection,
-    DetectionType,
-    Event,
-    FeedbackAction,
-    FeedbackEvent,
-    SourceKind,
-    TrafficEvent,
-    VehicleCounts,
-)
+from ioc.events import Event
 from ioc.services.proc import die_with_parent, free_port
-from ioc.sources import sync_sources
+from ioc.sources import SOURCES, SourceKind
+from ioc.sources.air import AirEvent
+from ioc.sources.camera import CameraEvent, Detection, DetectionType, VehicleCounts
+from ioc.sources.feedback import FeedbackAction, FeedbackEvent
+from ioc.sources.traffic import TrafficEvent
+from ioc.web import queries
 from streams.decode import Reason, Rejected
 from streams.sink import DeadLetter, TimescaleSink, stored_offsets
 from streams.tables import SPECS
@@ -320,8 +314,10 @@ def test_migrate_builds_the_timescale_schema(timescale: TimescaleServer, migrate
     wanted = [
         f"{m.version:03d}_{m.name}" for m in available_migrations() if m.flavour in (None, Flavour.TIMESCALE)
     ]
-    assert migrated == wanted
-    assert "002_rollups" in migrated
+    # Then each declared source's table and rollup, generated from its declaration (ioc.sources.ddl).
+    parts = [f"source {k}:{p}" for k, s in SOURCES.items() for p in ("table", "rollup") if p == "table" or s.rollup]
+    assert migrated == wanted + parts
+    assert "source camera:rollup" in migrated
     with connect(timescale) as conn:
         assert current_flavour(conn) is Flavour.TIMESCALE
         recorded = conn.execute("SELECT version, flavour FROM schema_migrations ORDER BY version").fetchall()
@@ -370,13 +366,20 @@ def test_migrate_builds_the_timescale_schema(timescale: TimescaleServer, migrate
         assert {r[0] for r in segment} == {"camera_events", "traffic_events", "air_events"}
 
         assert migrate(conn) == []  # a second start applies nothing
-        # Statements run in autocommit, so a crash can leave 002 half applied and unrecorded: applying
-        # it again over itself must succeed (every statement is idempotent on real TimescaleDB).
+        # Statements run in autocommit, so a crash can leave a source's schema half applied and
+        # unrecorded: applying it again over itself must succeed (idempotent on real TimescaleDB).
         jobs_sql = "SELECT count(*) FROM timescaledb_information.jobs"
         jobs_before = conn.execute(jobs_sql).fetchone()
-        conn.execute("DELETE FROM schema_migrations WHERE version = 2")
-        assert migrate(conn) == ["002_rollups"]
+        conn.execute("DELETE FROM source_kinds")
+        assert migrate(conn) == parts
         assert conn.execute(jobs_sql).fetchone() == jobs_before  # no policy added twice
+        # A changed rollup declaration rebuilds the continuous aggregate (drop, create, policy again).
+        conn.execute("UPDATE source_kinds SET rollup_fp = 'changed' WHERE kind = 'air'")
+        assert migrate(conn) == ["source air:rollup"]
+        assert conn.execute(jobs_sql).fetchone() == jobs_before
+        assert conn.execute(
+            "SELECT materialized_only FROM timescaledb_information.continuous_aggregates WHERE view_name = 'air_1m'"
+        ).fetchone() == (False,)
 
 
 def test_sink_insert_mode_stores_every_kind_once(timescale: TimescaleServer, migrated: list[str]) -> None:
@@ -575,7 +578,7 @@ def test_policies_run_through_run_job(timescale: TimescaleServer, migrated: list
 
 # -- the dashboard's query functions ----------------------------------------------------------
 def query_functions() -> dict[str, Callable[..., Any]]:
-    """Every public function of ``ioc.queries`` (its ``__all__`` when it declares one)."""
+    """Every public function of ``ioc.web.queries`` (its ``__all__`` when it declares one)."""
     names = getattr(queries, "__all__", None) or [
         n for n, f in vars(queries).items() if inspect.isfunction(f) and f.__module__ == queries.__name__
     ]

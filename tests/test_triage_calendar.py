@@ -19,8 +19,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from ioc.triage.calendar import TZ, WorkingCalendar, add_working_days, deadline_for, working_time_left
-from ioc.triage.categories import load_catalog
+from ioc.tickets.calendar import TZ, WorkingCalendar, add_working_days, deadline_for, working_time_left
+from ioc.tickets.categories import load_catalog
 
 
 def vn(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:

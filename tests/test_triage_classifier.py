@@ -15,11 +15,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from ioc.triage import corpus
-from ioc.triage.categories import load_catalog
-from ioc.triage.classifier import TriageClassifier, default_classifier, model_key, split
-from ioc.triage.cli import register
-from ioc.triage.text import char_view, fold, has_diacritics, normalize, word_view
+from ioc.tickets import corpus
+from ioc.tickets.categories import load_catalog
+from ioc.tickets.classifier import TriageClassifier, default_classifier, model_key, split
+from ioc.tickets.cli_classifier import register
+from ioc.tickets.text import char_view, fold, has_diacritics, normalize, word_view
 
 SMALL = 700  # corpus size for tests that only need a working model
 

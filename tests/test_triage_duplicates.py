@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ioc.events import FeedbackEvent
-from ioc.triage.duplicates import ReportPoint, candidates_for, find_duplicates, haversine_m
+from ioc.sources.feedback import FeedbackEvent
+from ioc.tickets.duplicates import ReportPoint, candidates_for, find_duplicates, haversine_m
 
 T0 = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 LAT, LON = 20.8449, 106.6881  # near Nhà hát lớn Hải Phòng

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ioc.triage.categories import load_catalog, parse_catalog
-from ioc.triage.classifier import Suggestion
-from ioc.triage.routing import RoutingStatus, RoutingTable
+from ioc.tickets.categories import load_catalog, parse_catalog
+from ioc.tickets.classifier import Suggestion
+from ioc.tickets.routing import RoutingStatus, RoutingTable
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import psycopg
 
-from ioc.events import FeedbackEvent
+from ioc.sources.feedback import FeedbackEvent
 
 
 def store_feedback(conn: psycopg.Connection, event: FeedbackEvent, admin_unit: str | None) -> None:

@@ -40,7 +40,7 @@ def map_refresh(
     csrf: str | None = None,
 ) -> Any:
     """POST the map page's live callback as dash-renderer would; returns the response."""
-    from ioc import ids
+    from ioc.web import ids
 
     body = {
         "output": callback_key(app, f"{ids.MAP_KPI}.children"),

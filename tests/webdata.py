@@ -10,18 +10,12 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from geodata.sites import load_sites, sites_by_id
-from ioc.events import (
-    AirEvent,
-    CameraEvent,
-    Detection,
-    DetectionType,
-    Event,
-    FeedbackAction,
-    FeedbackEvent,
-    SourceKind,
-    TrafficEvent,
-    VehicleCounts,
-)
+from ioc.events import Event
+from ioc.sources import SourceKind
+from ioc.sources.air import AirEvent
+from ioc.sources.camera import CameraEvent, Detection, DetectionType, VehicleCounts
+from ioc.sources.feedback import FeedbackAction, FeedbackEvent
+from ioc.sources.traffic import TrafficEvent
 from streams.sink import TimescaleSink
 
 

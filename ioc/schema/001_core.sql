@@ -1,10 +1,9 @@
--- Core tables: one per source, the dead letters, stored offsets and per-source counters.
--- Idempotency: (event_id, event_time) is the key; event_time is part of it because TimescaleDB
--- requires the partitioning column in every unique index, and a re-sent event keeps its time.
+-- Core tables: the site registry, the dead letters, stored offsets and per-source counters.
+-- Each source's own table and rollup come from its declaration (ioc/sources/, applied by ioc.sources.ddl).
 
 CREATE TABLE IF NOT EXISTS sources (
     source_id   text PRIMARY KEY,
-    kind        text NOT NULL CHECK (kind IN ('camera', 'traffic', 'air', 'feedback')),
+    kind        text NOT NULL,
     name        text NOT NULL,
     lon         double precision,
     lat         double precision,
@@ -12,84 +11,6 @@ CREATE TABLE IF NOT EXISTS sources (
     geometry    jsonb,
     properties  jsonb NOT NULL DEFAULT '{}'::jsonb
 );
-
-CREATE TABLE IF NOT EXISTS camera_events (
-    event_id        uuid        NOT NULL,
-    source_id       text        NOT NULL,
-    event_time      timestamptz NOT NULL,
-    ingested_at     timestamptz NOT NULL DEFAULT now(),
-    late            boolean     NOT NULL DEFAULT false,
-    admin_unit      text,
-    schema_version  smallint    NOT NULL,
-    online          boolean     NOT NULL,
-    vehicles        integer,
-    counts          jsonb,
-    detections      jsonb       NOT NULL DEFAULT '[]'::jsonb,
-    top_detection   text,
-    top_confidence  real,
-    PRIMARY KEY (event_id, event_time)
-);
-
-CREATE TABLE IF NOT EXISTS traffic_events (
-    event_id        uuid        NOT NULL,
-    source_id       text        NOT NULL,
-    event_time      timestamptz NOT NULL,
-    ingested_at     timestamptz NOT NULL DEFAULT now(),
-    late            boolean     NOT NULL DEFAULT false,
-    admin_unit      text,
-    schema_version  smallint    NOT NULL,
-    speed_kmh       real        NOT NULL,
-    volume_vph      real        NOT NULL,
-    occupancy_pct   real        NOT NULL,
-    free_flow_kmh   real        NOT NULL,
-    PRIMARY KEY (event_id, event_time)
-);
-
-CREATE TABLE IF NOT EXISTS air_events (
-    event_id        uuid        NOT NULL,
-    source_id       text        NOT NULL,
-    event_time      timestamptz NOT NULL,
-    ingested_at     timestamptz NOT NULL DEFAULT now(),
-    late            boolean     NOT NULL DEFAULT false,
-    admin_unit      text,
-    schema_version  smallint    NOT NULL,
-    pm25            real,
-    pm10            real,
-    no2             real,
-    so2             real,
-    o3              real,
-    co              real,
-    temperature_c   real,
-    humidity_pct    real,
-    PRIMARY KEY (event_id, event_time)
-);
-
-CREATE TABLE IF NOT EXISTS feedback_events (
-    event_id        uuid        NOT NULL,
-    source_id       text        NOT NULL,
-    event_time      timestamptz NOT NULL,
-    ingested_at     timestamptz NOT NULL DEFAULT now(),
-    late            boolean     NOT NULL DEFAULT false,
-    admin_unit      text,
-    schema_version  smallint    NOT NULL,
-    ticket_id       text        NOT NULL,
-    action          text        NOT NULL,
-    category        text,
-    text            text        NOT NULL,
-    lon             double precision NOT NULL,
-    lat             double precision NOT NULL,
-    photo_urls      text[]      NOT NULL DEFAULT '{}',
-    channel         text        NOT NULL,
-    reporter_name   text,
-    reporter_phone  text,
-    PRIMARY KEY (event_id, event_time)
-);
-
-CREATE INDEX IF NOT EXISTS camera_events_source_time ON camera_events (source_id, event_time DESC);
-CREATE INDEX IF NOT EXISTS traffic_events_source_time ON traffic_events (source_id, event_time DESC);
-CREATE INDEX IF NOT EXISTS air_events_source_time ON air_events (source_id, event_time DESC);
-CREATE INDEX IF NOT EXISTS feedback_events_source_time ON feedback_events (source_id, event_time DESC);
-CREATE INDEX IF NOT EXISTS feedback_events_ticket ON feedback_events (ticket_id, event_time DESC);
 
 -- Rejected input: the original bytes and a precise reason; one row per Kafka message (idempotent).
 CREATE TABLE IF NOT EXISTS deadletter (
@@ -127,5 +48,3 @@ CREATE TABLE IF NOT EXISTS ingest_stats (
     newest_event_time  timestamptz,
     last_ingest_at     timestamptz
 );
-INSERT INTO ingest_stats (kind) VALUES ('camera'), ('traffic'), ('air'), ('feedback')
-ON CONFLICT (kind) DO NOTHING;

@@ -110,7 +110,6 @@ CREATE TABLE IF NOT EXISTS ticket_intake_watermark (
     id           smallint PRIMARY KEY CHECK (id = 1),
     ingested_at  timestamptz NOT NULL
 );
-CREATE INDEX IF NOT EXISTS feedback_events_ingested ON feedback_events (ingested_at);
 
 -- Open311 (GeoReport v2) clients: only a SHA-256 of each key is kept.
 CREATE TABLE IF NOT EXISTS open311_api_keys (

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from ioc.db import connect
-from ioc.launcher import running_settings
+from ioc.settings import running_settings
 from ioc.tickets import stats as stats_mod
 
 tickets_app = typer.Typer(help="Citizen-report tickets (phản ánh hiện trường).", no_args_is_help=True)
@@ -101,8 +101,8 @@ def retrain(
     out: Annotated[Path, typer.Option(help="Where to save the retrained model (joblib).")],
 ) -> None:
     """Retrain the category classifier with every category staff confirmed on a ticket."""
+    from ioc.tickets.classifier import default_classifier
     from ioc.tickets.store import confirmed_labels
-    from ioc.triage.classifier import default_classifier
 
     with connect(_dsn()) as conn:
         labels = confirmed_labels(conn)
@@ -139,7 +139,7 @@ def scope_add(
 @key_app.command("add")
 def apikey_add(name: Annotated[str, typer.Argument(help="Who the key is for, e.g. 'hue-s-bridge'.")]) -> None:
     """Create an Open311 API key; it is printed once and only its hash is stored."""
-    from ioc.open311 import create_api_key
+    from ioc.accounts import create_api_key
 
     with connect(_dsn(), autocommit=True) as conn:
         key = create_api_key(conn, name)

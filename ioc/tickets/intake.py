@@ -32,14 +32,14 @@ from psycopg.rows import class_row
 
 from ioc.settings import Settings
 from ioc.tickets import store
+from ioc.tickets.calendar import WorkingCalendar, deadline_for, default_calendar
+from ioc.tickets.categories import CategoryCatalog, load_catalog
+from ioc.tickets.classifier import Suggestion, TriageClassifier, default_classifier
+from ioc.tickets.duplicates import DEFAULT_WINDOW, ReportPoint, candidates_for
+from ioc.tickets.routing import RoutingTable
 from ioc.tickets.store import NewTicket
 from ioc.tickets.units import UnitNames
 from ioc.tickets.workflow import Change, Kind
-from ioc.triage.calendar import WorkingCalendar, deadline_for, default_calendar
-from ioc.triage.categories import CategoryCatalog, load_catalog
-from ioc.triage.classifier import Suggestion, TriageClassifier, default_classifier
-from ioc.triage.duplicates import DEFAULT_WINDOW, ReportPoint, candidates_for
-from ioc.triage.routing import RoutingTable
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +265,7 @@ def main() -> None:
     """``python -m ioc.tickets.intake``: the intake loop as a child process of ``ioc up`` (SIGTERM stops it)."""
     import signal
 
-    from ioc.launcher import running_settings
+    from ioc.settings import running_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     stop = threading.Event()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
-from ioc.auth import audit
+from ioc.audit import audit
 
 if TYPE_CHECKING:
     from ioc.tickets.store import TicketRow, Viewer

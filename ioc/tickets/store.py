@@ -17,7 +17,7 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ioc.auth import audit
+from ioc.audit import audit
 from ioc.tickets import workflow as wf
 from ioc.tickets.privacy import scrub_text
 from ioc.tickets.workflow import Change, Kind, Status, TicketState

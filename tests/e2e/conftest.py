@@ -18,12 +18,12 @@ import pytest
 from psycopg import sql
 from pydantic import SecretStr
 
-from ioc import auth
-from ioc.app import create_app
+from ioc import accounts
 from ioc.kafka import make_producer
 from ioc.launcher import Stack
 from ioc.services.proc import wait_until
 from ioc.topics import topic_for
+from ioc.web.app import create_app
 from tests.conftest import _unavailable
 from tests.streamutil import table_counts
 from tests.webclient import PASSWORD
@@ -114,8 +114,8 @@ def dashboard(e2e_stack: Stack) -> Iterator[Dashboard]:
         dsn, "e2e-cam", "minor", "acknowledged", "Camera mất kết nối", "Camera offline", 106.69, 20.85
     )
     with psycopg.connect(dsn, autocommit=True) as conn:
-        auth.add_user(conn, "lan", PASSWORD, "leader", "Nguyễn Thị Lan")
-        auth.add_user(conn, "tuong", PASSWORD, "display")
+        accounts.add_user(conn, "lan", PASSWORD, "leader", "Nguyễn Thị Lan")
+        accounts.add_user(conn, "tuong", PASSWORD, "display")
     from waitress import create_server
 
     settings = stack.settings.model_copy(update={"refresh_seconds": 1.0})

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ioc import ids
+from ioc.web import ids
 from tests.e2e.conftest import Dashboard, log_in, shot, watch
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]

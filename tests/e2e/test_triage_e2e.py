@@ -14,18 +14,19 @@ from typing import Any
 import psycopg
 import pytest
 
-from ioc import auth, ids
-from ioc.app import create_app
-from ioc.events import FeedbackEvent
+from ioc import accounts
 from ioc.launcher import Stack
-from ioc.pages import triage_ids as tid
 from ioc.services.proc import wait_until
+from ioc.sources.feedback import FeedbackEvent
 from ioc.tickets import store
+from ioc.tickets.calendar import default_calendar
+from ioc.tickets.categories import load_catalog
+from ioc.tickets.classifier import default_classifier
 from ioc.tickets.intake import Intake
-from ioc.triage.calendar import default_calendar
-from ioc.triage.categories import load_catalog
-from ioc.triage.classifier import default_classifier
-from ioc.triage.routing import RoutingTable
+from ioc.tickets.routing import RoutingTable
+from ioc.web import ids
+from ioc.web.app import create_app
+from ioc.web.pages import triage_ids as tid
 from tests.e2e.conftest import log_in, shot, watch
 from tests.streamutil import produce_events, table_counts
 from tests.webclient import PASSWORD
@@ -76,8 +77,8 @@ def desk(e2e_stack: Stack) -> Iterator[Desk]:
                     default_calendar())  # fmt: skip
     with psycopg.connect(dsn, autocommit=True) as conn:
         assert intake.once(conn) == len(events)
-        auth.add_user(conn, "an", PASSWORD, "triage", "Lê Văn An")
-        auth.add_user(conn, "lan", PASSWORD, "leader", "Nguyễn Thị Lan")
+        accounts.add_user(conn, "an", PASSWORD, "triage", "Lê Văn An")
+        accounts.add_user(conn, "lan", PASSWORD, "leader", "Nguyễn Thị Lan")
     from waitress import create_server
 
     app = create_app(stack.settings.model_copy(update={"refresh_seconds": 1.0}))

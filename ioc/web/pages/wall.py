@@ -1,0 +1,250 @@
+"""Video wall (``/wall``): kiosk mode, dark, large type, no interaction needed.
+
+The map stays on the left; the right-hand panels rotate every ``?rotate=`` seconds (default 15).
+Every panel shows when its data was last updated, red once older than ``?stale=`` seconds (120).
+Unacknowledged alerts stay pinned across the top until someone acknowledges them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import dash
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
+from dash.exceptions import PreventUpdate
+
+from alerts.aqi import band_for
+from ioc.i18n import Lang, fmt_date, fmt_number, fmt_time, t
+from ioc.web import auth, components, ids
+from ioc.web.pages._live import layer_update
+from ioc.web.snapshot import CityState, Snapshot, live, web_settings
+from layers import traffic as traffic_layer
+from layers.registry import LAYERS
+
+dash.register_page(__name__, path="/wall", name="wall", title="IOC Hải Phòng – Wall")
+
+DEFAULT_ROTATE_S = 15
+DEFAULT_STALE_S = 120
+WALL_LAYERS = [s.layer_id for s in LAYERS if s.checked]
+MAX_ROWS = 8  # rows per table panel: fits 1080 p without scrolling
+
+
+def _bounded(value: Any, default: int, lo: int, hi: int) -> int:
+    try:
+        return min(hi, max(lo, int(value)))
+    except (TypeError, ValueError):
+        return default
+
+
+def layout(rotate: str | None = None, stale: str | None = None, **_query: Any) -> html.Div:
+    lang = auth.current_lang()
+    if not auth.may_view(auth.current_role() or "", "/wall"):
+        return html.Div(html.P(t("auth.forbidden", lang)), className="container p-5")
+    config = {
+        "rotate_s": _bounded(rotate, DEFAULT_ROTATE_S, 3, 600),
+        "stale_s": _bounded(stale, DEFAULT_STALE_S, 10, 86_400),
+        "panels": list(ids.WALL_PANELS),
+    }
+    panels = [
+        html.Section(
+            [
+                html.H2(t(f"wall.panel.{name}", lang)),
+                html.Div(id=ids.wall_updated(name), className="ioc-updated ioc-stale"),
+                html.Div(id=ids.wall_panel_body(name)),
+            ],
+            id=ids.wall_panel(name),
+            className="ioc-wall-panel" + (" active" if i == 0 else ""),
+        )
+        for i, name in enumerate(ids.WALL_PANELS)
+    ]
+    snap = live().current
+    return html.Div(
+        [
+            html.Header(
+                [
+                    html.H1(t("app.title", lang), className="ioc-wall-title"),
+                    html.Div(fmt_date(snap.refreshed_at, lang), className="ioc-wall-date"),
+                    html.Div(id=ids.WALL_CLOCK, className="ioc-wall-clock"),
+                ],
+                className="ioc-wall-header",
+            ),
+            html.Div(id=ids.WALL_PINNED, className="ioc-wall-pinned ioc-none"),
+            html.Main(
+                [
+                    components.map_view(
+                        "wall",
+                        ids.WALL_MAP,
+                        lang,
+                        interactive=False,
+                        zoom=10.75,
+                        bounds=snap.live.boundaries.leaflet_bounds,
+                        tile_url=getattr(web_settings(), "map_tile_url", None),
+                    ),
+                    html.Div(panels, className="ioc-wall-panels"),
+                ],
+                className="ioc-wall-main",
+            ),
+            dcc.Interval(id=ids.WALL_TICK, interval=int(web_settings().refresh_seconds * 1000)),
+            dcc.Interval(id=ids.WALL_ROTATE, interval=config["rotate_s"] * 1000),
+            dcc.Interval(id=ids.WALL_CLOCK_TICK, interval=1000),
+            dcc.Store(id=ids.WALL_CONFIG, data=config),
+            dcc.Store(id=ids.WALL_TIMES, data={}),
+            dcc.Store(id=ids.WALL_SEEN, data={}),
+        ],
+        className="ioc-wall",
+        **{"data-bs-theme": "dark"},
+    )
+
+
+def pinned(snap: Snapshot, lang: Lang) -> tuple[list[Any], str]:
+    new = [a for a in snap.live.alerts if not a.acknowledged]
+    if not new:
+        return [html.Span(t("wall.none_pinned", lang))], "ioc-wall-pinned ioc-none"
+    items = [html.B(t("wall.pinned", lang) + ":")]
+    items += [
+        html.Span(f"{a.title(lang)} · {fmt_time(a.created_at, lang)}", className="ioc-pin") for a in new[:6]
+    ]
+    return items, "ioc-wall-pinned"
+
+
+def traffic_table(state: CityState, lang: Lang) -> html.Table:
+    worst = sorted(state.traffic, key=lambda s: s.ratio)[:MAX_ROWS]
+    rows = []
+    for s in worst:
+        src = state.sources.get(s.source_id)
+        _, color = traffic_layer.band(s.ratio)
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(
+                        [
+                            html.Span(className="ioc-dot", style={"background": color}),
+                            src.name if src else s.source_id,
+                        ]
+                    ),
+                    html.Td(f"{fmt_number(s.speed_kmh, lang)} {t('unit.kmh', lang)}", className="num"),
+                    html.Td(f"{fmt_number(100 * s.ratio, lang)}%", className="num"),
+                ]
+            )
+        )
+    return html.Table(html.Tbody(rows), className="ioc-wall-table")
+
+
+def air_table(state: CityState, lang: Lang) -> html.Table:
+    ranked = sorted(state.air, key=lambda a: -(a.aqi or -1))[:MAX_ROWS]
+    rows = []
+    for a in ranked:
+        src = state.sources.get(a.source_id)
+        band = band_for(a.aqi) if a.aqi is not None else None
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(
+                        [
+                            html.Span(
+                                className="ioc-dot", style={"background": band.hex if band else "#9E9E9E"}
+                            ),
+                            src.name if src else a.source_id,
+                        ]
+                    ),
+                    html.Td(band.name(lang) if band else "—"),
+                    html.Td(fmt_number(a.aqi, lang), className="num"),
+                ]
+            )
+        )
+    return html.Table(html.Tbody(rows), className="ioc-wall-table")
+
+
+def reports_table(state: CityState, lang: Lang) -> html.Table:
+    latest = sorted(state.reports, key=lambda r: r.updated_at, reverse=True)[:MAX_ROWS]
+    names = state.boundaries.names
+    rows = [
+        html.Tr(
+            [
+                html.Td(fmt_time(r.updated_at, lang)),
+                html.Td(r.category or t("category.unknown", lang)),
+                html.Td(names.get(r.admin_unit or "", "—")),
+            ]
+        )
+        for r in latest
+    ]
+    return html.Table(html.Tbody(rows), className="ioc-wall-table")
+
+
+# Where each panel's "last updated" time comes from: the snapshot itself, or a source's last batch.
+PANEL_SOURCE: dict[str, str | None] = {"kpi": None, "traffic": "traffic", "air": "air", "reports": "feedback"}
+
+
+def panel_time(snap: Snapshot, panel: str) -> datetime | None:
+    """When the data behind a panel last changed (None: never, or the refresher is failing)."""
+    kind = PANEL_SOURCE[panel]
+    if snap.error is not None:
+        return None
+    if kind is None:
+        return snap.refreshed_at
+    return next((s.last_ingest_at for s in snap.ingest if s.kind == kind), None)
+
+
+@callback(
+    Output(ids.layer("wall", ALL), "url"),  # type: ignore[arg-type]
+    Output(ids.layer("wall", ALL), "hideout"),  # type: ignore[arg-type]
+    Output(ids.wall_panel_body(ALL), "children"),  # type: ignore[arg-type]
+    Output(ids.wall_updated(ALL), "children"),  # type: ignore[arg-type]
+    Output(ids.WALL_PINNED, "children"),
+    Output(ids.WALL_PINNED, "className"),
+    Output(ids.WALL_TIMES, "data"),
+    Output(ids.WALL_SEEN, "data"),
+    Input(ids.WALL_TICK, "n_intervals"),
+    State(ids.WALL_SEEN, "data"),
+)
+def refresh(_tick: int | None, seen: dict[str, Any] | None) -> tuple[Any, ...]:
+    lang = auth.current_lang()
+    snap = live().current
+    seen = seen or {}
+    key = [snap.version, lang]
+    if seen.get("key") == key:
+        raise PreventUpdate
+    upd = layer_update(snap, 0, lang, WALL_LAYERS, seen.get("layers"))
+    state = snap.live
+    bodies = {
+        "kpi": components.kpi_cards(components.kpis(snap, state), lang),
+        "traffic": traffic_table(state, lang),
+        "air": air_table(state, lang),
+        "reports": reports_table(state, lang),
+    }
+    at = {name: panel_time(snap, name) for name in ids.WALL_PANELS}
+    # Epoch ms for the browser, which turns a label red once its data is older than ?stale= seconds.
+    times = {name: int(a.timestamp() * 1000) if a else None for name, a in at.items()}
+    labels = [
+        t("updated.never", lang) if at[name] is None else t("updated.at", lang, time=fmt_time(at[name], lang))
+        for name in ids.WALL_PANELS
+    ]
+    pins, pin_class = pinned(snap, lang)
+    return (
+        upd.urls,
+        upd.hideouts,
+        [bodies[n] for n in ids.WALL_PANELS],
+        labels,
+        pins,
+        pin_class,
+        times,
+        {"key": key, "layers": upd.seen},
+    )
+
+
+clientside_callback(
+    ClientsideFunction("ioc", "rotate"),
+    Output(ids.wall_panel(ALL), "className"),  # type: ignore[arg-type]
+    Input(ids.WALL_ROTATE, "n_intervals"),
+    State(ids.WALL_CONFIG, "data"),
+)
+
+clientside_callback(
+    ClientsideFunction("ioc", "staleness"),
+    Output(ids.WALL_CLOCK, "children"),
+    *[Output(ids.wall_updated(name), "className") for name in ids.WALL_PANELS],
+    Input(ids.WALL_CLOCK_TICK, "n_intervals"),
+    State(ids.WALL_TIMES, "data"),
+    State(ids.WALL_CONFIG, "data"),
+)
