@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "geodata.cli",
     "ioc.triage.cli",
     "ioc.tickets.cli",
+    "ioc.kpi.cli",
     "ioc.cli_web",
 )
 
