@@ -1,4 +1,4 @@
-"""``ioc kpi …``: the Decision 766 index from a dossier CSV.
+"""``ioc kpi …``: the Decision 766 index from a dossier CSV, the KPI catalogue and document figures.
 
 Exit codes: 0 done; 2 invalid input (the message on stderr names the row and the field, and
 nothing is printed on stdout).
@@ -101,6 +101,44 @@ def render_table(result: Index766Result, lang: Lang = "vi") -> str:
     out.append("Hạng xếp loại chỉ áp dụng cho thang 100 điểm đầy đủ." if vi
                else "Rating bands apply to the full 100-point index only.")  # fmt: skip
     return "\n".join(out)
+
+
+@kpi_app.command("catalogue")
+def catalogue_command(
+    lang: Annotated[str, typer.Option(help="vi or en.")] = "vi",
+) -> None:
+    """Kiểm tra và liệt kê danh mục chỉ tiêu (catalogue.yaml)."""
+    from ioc.kpi.catalogue import CatalogueError, load_catalogue
+
+    language = _lang(lang)
+    try:
+        cat = load_catalogue()
+    except CatalogueError as exc:
+        _fail([f"lỗi / error: {exc}"])
+    for k in cat.kpis:
+        name = k.name_vi if language == "vi" else k.name_en
+        typer.echo(f"{k.id:<34} {k.source:<10} {k.frequency:<12} {name}")
+    typer.echo(f"{len(cat.kpis)} {'chỉ tiêu' if language == 'vi' else 'KPIs'}")
+
+
+@kpi_app.command("seed")
+def seed_command() -> None:
+    """Số liệu từ văn bản (seed_figures.csv) gắn vào danh mục; bỏ qua kèm lý do nếu thiếu thư mục."""
+    from ioc.kpi.seed import load_seed_values
+
+    loaded = load_seed_values()
+    if loaded.skipped_reason:
+        typer.echo(f"bỏ qua / skipped: {loaded.skipped_reason}", err=True)
+        return
+    for v in loaded.values:
+        lines = ",".join(str(n) for n in v.lines)
+        scope = f" [{v.scope}]" if v.scope else ""
+        typer.echo(
+            f"{v.kpi_id:<34} {v.kind:<7} {v.qualifier}{v.value} {v.unit:<8} "
+            f"{v.period_start}..{v.period_end}{scope}  {v.source_document}:{lines}"
+        )
+    for problem in loaded.problems:
+        typer.echo(f"cảnh báo / warning: {problem}", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -125,7 +125,7 @@ INDICATORS: tuple[IndicatorSpec, ...] = (
     IndicatorSpec("3.6", "Tỷ lệ hồ sơ thanh toán trực tuyến", "Fee-bearing dossiers paid online", 6),
     IndicatorSpec(
         "4.1",
-        "Tỷ lệ hồ sơ thủ tục hành chính có cấp kết quả giải quyết điện tử",
+        "Tỷ lệ hồ sơ thủ tục hành chính có cấp kết quả giải quyết thủ tục hành chính điện tử",
         "Completed dossiers given an electronic result",
         6,
     ),
