@@ -453,6 +453,17 @@ def test_merge_and_remove_are_exact_inverses() -> None:
         Index766Accumulator().remove(ds[0])
 
 
+def test_pooled_unit_counts_equal_the_merged_accumulator() -> None:
+    rng = random.Random(5)
+    book = Index766Book()
+    for i in range(300):
+        book.add(_random_dossier(rng, i))
+    for as_of in (AS_OF - timedelta(days=15), AS_OF):
+        pooled = Index766Counts.pooled(acc.counts(as_of) for acc in book.units.values())
+        assert pooled == book.city().counts(as_of)
+        assert book.result(as_of).city == score(pooled)
+
+
 def test_a_live_dossier_completing_late_is_replaced_not_added_twice() -> None:
     open_ = DossierRecord(
         "L1", "U1", Channel.ONLINE, True, True, parse_timestamp("2026-11-20T08:00:00+07:00"),

@@ -237,7 +237,7 @@ class _Contribution:
 def _contribution(d: DossierRecord) -> _Contribution:
     completed = d.completed_at is not None
     few_supplements = d.supplement_requests <= 1
-    on_time_done = completed and few_supplements and d.completed_at <= d.due_at  # type: ignore[operator]
+    on_time_done = d.completed_at is not None and few_supplements and d.completed_at <= d.due_at
     content = d.rating is not Rating.UNSATISFIED and not d.complained
     fee = d.fee_vnd > 0
     counters = (
@@ -275,6 +275,22 @@ class Index766Counts:
 
     dossiers: int
     indicators: tuple[IndicatorCount, ...]  # in the order of INDICATORS
+
+    @classmethod
+    def pooled(cls, parts: Iterable[Index766Counts]) -> Index766Counts:
+        """Counts of the parts together: every numerator and denominator is a plain sum."""
+        parts = tuple(parts)
+        return cls(
+            sum(p.dossiers for p in parts),
+            tuple(
+                IndicatorCount(
+                    i,
+                    sum(p.indicators[k].numerator for p in parts),
+                    sum(p.indicators[k].denominator for p in parts),
+                )
+                for k, i in enumerate(INDICATOR_IDS)
+            ),
+        )
 
 
 @dataclass(slots=True)
@@ -511,8 +527,10 @@ class Index766Book:
         return out
 
     def result(self, as_of: datetime) -> Index766Result:
-        units = tuple(UnitScore(u, score(self.units[u].counts(as_of))) for u in sorted(self.units))
-        return Index766Result(as_of, units, score(self.city().counts(as_of)))
+        counts = {u: self.units[u].counts(as_of) for u in sorted(self.units)}
+        # Pooling the units' counts equals counting the merged accumulator, without merging lists.
+        city = Index766Counts.pooled(counts.values())
+        return Index766Result(as_of, tuple(UnitScore(u, score(c)) for u, c in counts.items()), score(city))
 
 
 def compute(dossiers: Iterable[DossierRecord], as_of: datetime) -> Index766Result:
