@@ -25,6 +25,8 @@ COLUMNS: tuple[str, ...] = (
     "reused_data", "rating", "complained",
 )  # fmt: skip
 _BOOLEANS = {"true": True, "false": False}
+_CHANNELS = {c.value: c for c in Channel}
+_RATINGS = {r.value: r for r in Rating}
 _INTEGER = re.compile(r"-?[0-9]+")
 MAX_REPORTED_ERRORS = 100  # enough to fix a file; a broken export would otherwise flood stderr
 
@@ -136,7 +138,7 @@ def _record(r: _Row) -> DossierRecord | None:
     dossier_id = r.text("dossier_id")
     unit = r.text("unit")
     channel_text = r.values["channel"]
-    channel = Channel(channel_text) if channel_text in Channel._value2member_map_ else None
+    channel = _CHANNELS.get(channel_text)
     if channel is None:
         r.fail("channel", f"kênh nộp {channel_text!r} không hợp lệ (online, counter, post)",
                f"unknown channel {channel_text!r} (expected online, counter or post)")  # fmt: skip
@@ -147,13 +149,10 @@ def _record(r: _Row) -> DossierRecord | None:
     paid, e_result = r.boolean("paid_online"), r.boolean("e_result")
     digitised, reused = r.boolean("digitised"), r.boolean("reused_data")
     rating_text = r.values["rating"]
-    rating = None
-    if rating_text:
-        if rating_text in Rating._value2member_map_:
-            rating = Rating(rating_text)
-        else:
-            r.fail("rating", f"đánh giá {rating_text!r} không hợp lệ (satisfied, unsatisfied hoặc để trống)",
-                   f"unknown rating {rating_text!r} (expected satisfied, unsatisfied or empty)")  # fmt: skip
+    rating = _RATINGS.get(rating_text)
+    if rating_text and rating is None:
+        r.fail("rating", f"đánh giá {rating_text!r} không hợp lệ (satisfied, unsatisfied hoặc để trống)",
+               f"unknown rating {rating_text!r} (expected satisfied, unsatisfied or empty)")  # fmt: skip
     complained = r.boolean("complained")
     if completed is not None and received is not None and completed < received:
         r.fail("completed_at", "hoàn thành trước khi tiếp nhận (completed_at < received_at)",

@@ -6,6 +6,13 @@ holds integer counters for one (unit, period), is fed dossier by dossier (``add`
 / ``replace`` when a live dossier changes), merges (unit → sector → city) and is read at a moment
 ``as_of`` (:meth:`Index766Accumulator.counts`), which :func:`score` turns into points.
 
+Live use: keep one :class:`Index766Book` per period (e.g. per month of ``received_at``); for each
+dossier event build a :class:`DossierRecord` and call ``add`` for a new dossier or
+``replace(previous, current)`` for a change (the dossier table holds ``previous``). Reading at
+any moment is ``book.result(as_of)``; the city's counts are the sum of the units' counts, and a
+sector is ``Index766Accumulator.merged`` of its units. The book holds only integers and the due
+instants of open dossiers, so it is rebuilt from the dossier table in one pass at start-up.
+
 Reading of the rules where section 8 leaves room (each decision is tested):
 
 - ``as_of`` is "the moment of evaluation (the end of the period)". It decides only whether a
