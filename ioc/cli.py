@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "geodata.cli",
     "ioc.tickets.cli_classifier",
     "ioc.tickets.cli",
+    "ioc.kpi.cli",
     "ioc.cli_users",
 )
 
