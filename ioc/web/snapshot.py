@@ -25,6 +25,7 @@ import shapely
 from ioc.settings import Settings
 from ioc.state import AirState, Boundaries, CameraState, CameraStatus, CityState, TrafficState  # noqa: F401
 from ioc.web import queries as q
+from ioc.web.parts import PARTS
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,13 @@ class Snapshot:
     ingest: tuple[q.IngestStat, ...] = ()
     tickets: q.TicketKpis = q.TicketKpis(0, 0, 0)
     error: str | None = None  # the last refresh error, shown as stale data
+    parts: Mapping[str, Any] = field(default_factory=dict)  # ioc/web/parts: the desks' read models
+
+    def part(self, name: str) -> Any:
+        """A declared part's latest value (its default before the first read)."""
+        if name in self.parts:
+            return self.parts[name]
+        return next(p.default for p in PARTS if p.name == name)
 
     def at(self, hours_ago: int) -> CityState:
         """The live state (0) or the state ``hours_ago`` hours back (falls back to live)."""
@@ -193,6 +201,7 @@ class LiveSnapshot:
         self._changed = threading.Condition()
         self._sources: dict[str, q.SourceInfo] = {}
         self._history: Mapping[int, CityState] = {}
+        self._parts: dict[str, Any] = {}
         empty = CityState(asof=clock(), sources={}, boundaries=self.boundaries)
         self.current = Snapshot(version=0, refreshed_at=clock(), live=empty, error="not refreshed yet")
 
@@ -226,6 +235,9 @@ class LiveSnapshot:
             reports=tuple(r for r in reports if r.created_at > asof - timedelta(hours=24)),
             alerts=alert_views(alerts, asof),
         )
+        for part in PARTS:
+            if tick % part.every == 0:
+                self._parts[part.name] = self._read_part(part, conn, asof)
         if tick % self.history_every == 0:
             cam_h = self._run(q.camera_hourly, conn, asof)
             traffic_h = self._run(q.traffic_hourly, conn, asof)
@@ -238,10 +250,18 @@ class LiveSnapshot:
             rates=tuple(rates),
             tickets=tickets,
             ingest=tuple(ingest),
+            parts=MappingProxyType(dict(self._parts)),
         )
         self.ticks_total += 1
         self._publish(snap)
         return snap
+
+    def _read_part(self, part: Any, conn: psycopg.Connection, asof: datetime) -> Any:
+        self.queries_total += part.queries - 1  # _run counts one
+        try:
+            return self._run(part.read, conn, asof)
+        except psycopg.errors.UndefinedTable:  # a desk whose migration has not run yet
+            return part.default
 
     def _publish(self, snap: Snapshot) -> None:
         with self._changed:
@@ -296,7 +316,9 @@ class LiveSnapshot:
                         old.history,
                         old.rates,
                         old.ingest,
+                        old.tickets,
                         error=type(exc).__name__,
+                        parts=old.parts,
                     )
                 )
                 self._stop.wait(backoff)
