@@ -43,7 +43,7 @@ class ZoomBand:
 BANDS: tuple[ZoomBand, ...] = (
     ZoomBand("city", 0, 10, area_tolerance=0.0006, line_tolerance=0.0004, decimals=4),
     ZoomBand("district", 11, 12, area_tolerance=0.0002, line_tolerance=0.0001, decimals=5),
-    ZoomBand("street", 13, 22, area_tolerance=0.00005, line_tolerance=0.00002, decimals=5),
+    ZoomBand("street", 13, 22, area_tolerance=0.00005, line_tolerance=0.00003, decimals=5),
 )
 BAND_NAMES = tuple(b.name for b in BANDS)
 
