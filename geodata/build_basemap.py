@@ -12,7 +12,8 @@ Per zoom band (:data:`geodata.bands.BANDS`) three files, kept apart because thei
   water over central Hồng Bàng and over Đình Vũ), the unit polygons are not.
 
 Lines are simplified with Douglas-Peucker, the sea with topology preserved, both at the band's
-tolerance, and rounded to its decimals. Deterministic:
+tolerance, and rounded to its decimals. The street band keeps every vertex where two OSM ways
+meet, so its roads remain a connected network (``simulators/build_sites.py`` routes on it). Deterministic:
 ``python -m geodata.build_basemap [--source-dir DIR] [--out DIR] [--check]``.
 """
 
@@ -21,13 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import shapely
-from shapely.geometry import shape
+from shapely.geometry import LineString, shape
 from shapely.geometry.base import BaseGeometry
 
 from geodata import attribution
@@ -99,6 +100,29 @@ def _key(item: tuple[tuple, Any]) -> tuple:
     return tuple("" if v is None else str(v) for v in item[0])
 
 
+def junctions(features: list[dict[str, Any]]) -> set[tuple[float, float]]:
+    """Vertices shared by two or more OSM ways: kept through simplification, so the bundled roads
+    stay a connected network (a side road still ends on a vertex of the road it joins)."""
+    seen: Counter[tuple[float, float]] = Counter()
+    for f in features:
+        seen.update(set(f["_geom"].coords))
+    return {c for c, n in seen.items() if n >= 2}
+
+
+def simplify_keeping(geom: BaseGeometry, tolerance: float, keep: set[tuple[float, float]]) -> BaseGeometry:
+    """Douglas-Peucker between kept vertices (each run between two junctions simplified alone)."""
+    parts = []
+    for part in shapely.get_parts(geom):
+        coords = list(part.coords)
+        cuts = [0] + [i for i in range(1, len(coords) - 1) if coords[i] in keep] + [len(coords) - 1]
+        out: list[tuple[float, float]] = []
+        for i, j in zip(cuts, cuts[1:], strict=False):
+            run = shapely.simplify(LineString(coords[i : j + 1]), tolerance, preserve_topology=False)
+            out.extend(run.coords if not out else list(run.coords)[1:])
+        parts.append(LineString(out))
+    return parts[0] if len(parts) == 1 else shapely.MultiLineString(parts)
+
+
 def road_groups(features: list[dict[str, Any]]) -> dict[tuple, BaseGeometry]:
     """(class, link, name, ref) → merged lines, from the full-resolution OSM roads."""
     groups: dict[tuple, list[BaseGeometry]] = defaultdict(list)
@@ -122,22 +146,30 @@ def water_groups(features: list[dict[str, Any]]) -> dict[tuple, BaseGeometry]:
     return _merge_lines(groups)
 
 
-def _line_features(geom: BaseGeometry, band: ZoomBand, props: dict[str, Any]) -> dict[str, Any] | None:
-    simplified = shapely.simplify(geom, band.line_tolerance, preserve_topology=False)
+def _line_features(
+    geom: BaseGeometry, band: ZoomBand, props: dict[str, Any], keep: set[tuple[float, float]] | None = None
+) -> dict[str, Any] | None:
+    if keep:
+        simplified = simplify_keeping(geom, band.line_tolerance, keep)
+    else:
+        simplified = shapely.simplify(geom, band.line_tolerance, preserve_topology=False)
     out = drop_degenerate(round_geometry(simplified, band.decimals))
     if out is None:
         return None
     return {"type": "Feature", "properties": props, "geometry": geometry_json(out)}
 
 
-def roads_band(groups: dict[tuple, BaseGeometry], band: ZoomBand) -> list[dict[str, Any]]:
+def roads_band(
+    groups: dict[tuple, BaseGeometry], band: ZoomBand, keep: set[tuple[float, float]] | None = None
+) -> list[dict[str, Any]]:
+    """The roads of a band; ``keep`` (junctions) only for the street band, the one used for routing."""
     classes, linked = BAND_ROADS[band.name]
     feats = []
     order = sorted(groups, key=lambda k: (ROAD_CLASSES.index(k[0]), k[1], k[2] or "", k[3] or ""))
     for cls, link, name, ref in order:
         if cls in classes and (not link or cls in linked):
             props = {"class": cls, "link": link, "name": name, "ref": ref}
-            if (f := _line_features(groups[(cls, link, name, ref)], band, props)) is not None:
+            if (f := _line_features(groups[(cls, link, name, ref)], band, props, keep)) is not None:
                 feats.append(f)
     return feats
 
@@ -198,13 +230,14 @@ def collection(layer: str, band: ZoomBand, features: list[dict[str, Any]]) -> di
 
 def build(source_dir: Path) -> dict[str, str]:
     """File name → exact text, for every band and layer."""
-    roads = road_groups(read_collection(source_dir / ROADS_NAME, ("LineString",)))
+    road_features = read_collection(source_dir / ROADS_NAME, ("LineString",))
+    roads, keep = road_groups(road_features), junctions(road_features)
     water = water_groups(read_collection(source_dir / WATER_NAME, ("LineString", "Polygon")))
     sea = sea_geometry(read_collection(source_dir / SEA_NAME, ("Polygon", "MultiPolygon")))
     out = {}
     for band in BANDS:
         for layer, feats in (
-            ("roads", roads_band(roads, band)),
+            ("roads", roads_band(roads, band, keep if band.name == BANDS[-1].name else None)),
             ("water", water_band(water, band)),
             ("sea", sea_band(sea, band)),
         ):
