@@ -86,7 +86,7 @@ def register(app: typer.Typer) -> None:
             counts = ", ".join(f"{n} {lv}" for lv, n in s.counts().items())
             approx = " APPROXIMATE" if s.approximate else ""
             typer.echo(
-                f"{mark} {s.id:<28} {_period(s.effective_from, s.effective_to):<26} {origin:<9} {counts}{approx}"
+                f"{mark} {s.id:<36} {_period(s.effective_from, s.effective_to):<26} {origin:<9} {counts}{approx}"
             )
         typer.echo("* = in force today")
 
