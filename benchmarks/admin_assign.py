@@ -1,8 +1,10 @@
 """Admin-unit assignment speed: STRtree ``assign_many`` and per-call ``assign`` versus a naive loop.
 
-Prints points/s for the approximate default sets and, when ``shared/data`` is present, for the real
-pre-2025 district polygons (GPL-3.0, read at run time, never copied). Random points: 90 % inside the
-city, 10 % anywhere in the mainland's bounding box (some outside every unit, as stray GPS fixes).
+Prints points/s for the bundled sets (the real 2025 units, 88 000 vertices, and the approximate
+pre-2025 districts) and, when ``shared/data`` is present, for the real pre-2025 district polygons
+(GPL-3.0, read at run time, never copied). Random points: 90 % inside the city, 10 % anywhere in the
+mainland's bounding box (some outside every unit, as stray GPS fixes; those within 150 m of a unit
+take the nearest-unit fallback).
 
     .venv/bin/python benchmarks/admin_assign.py [--points 100000] [--naive-points 2000]
 """
@@ -10,7 +12,6 @@ city, 10 % anywhere in the mainland's bounding box (some outside every unit, as 
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections.abc import Callable
 from datetime import date
@@ -26,10 +27,8 @@ from geodata.boundaries import (
     BoundarySet,
     boundary_set_for,
     load_boundary_sets,
-    sort_levels,
+    shared_boundary_sets,
 )
-from geodata.validate import validate_features
-from ioc.settings import Settings
 
 TARGET = 100_000  # points/s: ingest must not be slowed by admin assignment
 
@@ -54,19 +53,9 @@ def naive(units, lons, lats) -> list[str | None]:
 
 
 def real_districts() -> BoundarySet | None:
-    path = Settings().shared_data_dir / "boundaries" / "haiphong_pre2025_districts.geojson"
-    if not path.is_file():
-        return None
-    units = validate_features(json.loads(path.read_text(encoding="utf-8")), source=str(path))
-    return BoundarySet(
-        "real-pre2025-districts",
-        None,
-        None,
-        sort_levels(u.level for u in units),
-        str(path),
-        "GPL-3.0",
-        tuple(units),
-    )
+    """The real pre-2025 districts of Hải Phòng and Hải Dương (shared/data, GPL-3.0), or None."""
+    found = shared_boundary_sets()
+    return found[0] if found else None
 
 
 def bench(bs: BoundarySet, n: int, n_naive: int, n_single: int, rng: np.random.Generator) -> None:
@@ -82,7 +71,8 @@ def bench(bs: BoundarySet, n: int, n_naive: int, n_single: int, rng: np.random.G
     t0 = time.perf_counter()
     slow = naive(assigner.units, lons[:n_naive], lats[:n_naive])
     t_naive = time.perf_counter() - t0
-    agree = np.mean([a == b for a, b in zip(slow, codes[:n_naive], strict=True)])
+    exact = AdminAssigner(bs, snap_m=0).assign_many(lons[:n_naive], lats[:n_naive])  # naive has no snapping
+    agree = np.mean([a == b for a, b in zip(slow, exact, strict=True)])
     vertices = int(shapely.get_num_coordinates([u.geometry for u in assigner.units]).sum())
     rate_many, rate_single, rate_naive = n / t_many, n_single / t_single, n_naive / t_naive
     print(

@@ -2,9 +2,9 @@
 
 >>> from datetime import date
 >>> from geodata.boundaries import boundary_set_for, load_boundary_sets, DEFAULT_SETS_DIR
->>> assigner = AdminAssigner(boundary_set_for(date(2024, 5, 1), load_boundary_sets(DEFAULT_SETS_DIR)), "district")
->>> assigner.name(assigner.assign(106.6800, 20.8620))
-'Hồng Bàng'
+>>> assigner = AdminAssigner(boundary_set_for(date(2025, 8, 1), load_boundary_sets(DEFAULT_SETS_DIR)))
+>>> assigner.unit(assigner.assign(106.3250, 20.9400)).full_name  # Hải Dương city centre
+'Phường Thành Đông'
 """
 
 from __future__ import annotations
@@ -22,18 +22,30 @@ from shapely.strtree import STRtree
 from geodata.boundaries import AdminUnit, BoundarySet, boundary_set_for, load_boundary_sets
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+# Metres per degree of longitude at 21° N (one degree of latitude is 111 km): converts ``snap_m``.
+M_PER_DEG = 104_000.0
+DEFAULT_SNAP_M = 150.0
 
 
 class AdminAssigner:
     """Assigns lon/lat points (EPSG:4326) to the units of one level of a boundary set.
 
     ``level=None`` uses the set's leaves: the finest unit everywhere. A point on the border of two
-    units goes to the one listed first in the set (deterministic); outside every unit → None.
+    units, or in a sliver where two overlap, goes to the one listed first in the set
+    (deterministic). A point in no unit goes to the nearest one within about ``snap_m`` metres
+    (real boundary files have slivers of gap between neighbours and shores a GPS fix can miss);
+    farther than that → None. ``snap_m=0`` turns the fallback off.
     """
 
-    def __init__(self, boundary_set: BoundarySet, level: str | None = None) -> None:
+    def __init__(
+        self, boundary_set: BoundarySet, level: str | None = None, *, snap_m: float = DEFAULT_SNAP_M
+    ) -> None:
+        if not snap_m >= 0:
+            raise ValueError(f"snap_m must be >= 0 metres, got {snap_m!r}")
         self.boundary_set = boundary_set
         self.level = level
+        self.snap_m = float(snap_m)
+        self._snap_deg = self.snap_m / M_PER_DEG
         self.units: tuple[AdminUnit, ...] = (
             boundary_set.leaves() if level is None else boundary_set.units(level)
         )
@@ -47,17 +59,24 @@ class AdminAssigner:
         self._codes = np.array([u.code for u in self.units], dtype=object)
 
     def assign(self, lon: float, lat: float) -> str | None:
-        """Code of the unit containing the point, or None (outside, or NaN coordinates)."""
-        candidates = self._tree.query(Point(lon, lat))  # Point(): ~3x cheaper than shapely.points for one
+        """Code of the unit containing the point (or the nearest within ``snap_m``), or None
+        (farther out, or NaN coordinates)."""
+        point = Point(lon, lat)  # Point(): ~3x cheaper than shapely.points for one
+        candidates = self._tree.query(point)
         if candidates.size:
             hits = candidates[shapely.intersects_xy(self._parts[candidates], lon, lat)]
             if hits.size:
                 return str(self._codes[self._owner[hits].min()])
+        if self._snap_deg and np.isfinite(lon) and np.isfinite(lat):
+            near = self._tree.query_nearest(point, max_distance=self._snap_deg, all_matches=True)
+            if near.size:
+                return str(self._codes[self._owner[near].min()])
         return None
 
     def assign_many(self, lons: ArrayLike, lats: ArrayLike) -> list[str | None]:
         """Vectorised :meth:`assign` for equal-length arrays: one STRtree box query for all points,
-        then one vectorised exact test of the candidate (point, polygon) pairs."""
+        one vectorised exact test of the candidate (point, polygon) pairs, then one nearest-unit
+        query for the points that hit nothing."""
         x = np.asarray(lons, dtype=float)
         y = np.asarray(lats, dtype=float)
         if x.shape != y.shape or x.ndim != 1:
@@ -70,12 +89,16 @@ class AdminAssigner:
         point_idx, part_idx = self._tree.query(shapely.points(x, y))
         hit = shapely.intersects_xy(self._parts[part_idx], x[point_idx], y[point_idx])
         point_idx, unit_idx = point_idx[hit], self._owner[part_idx[hit]]
-        if point_idx.size:
-            # Several hits only on shared borders: keep the lowest unit index per point.
-            order = np.lexsort((unit_idx, point_idx))
-            points_sorted, units_sorted = point_idx[order], unit_idx[order]
-            first = np.flatnonzero(np.r_[True, points_sorted[1:] != points_sorted[:-1]])
-            out[points_sorted[first]] = self._codes[units_sorted[first]]
+        _first_per_point(out, point_idx, unit_idx, self._codes)
+        if self._snap_deg:
+            found = np.zeros(x.shape[0], dtype=bool)
+            found[point_idx] = True
+            missed = np.flatnonzero(~found & np.isfinite(x) & np.isfinite(y))
+            if missed.size:
+                near_pt, near_part = self._tree.query_nearest(
+                    shapely.points(x[missed], y[missed]), max_distance=self._snap_deg, all_matches=True
+                )
+                _first_per_point(out, missed[near_pt], self._owner[near_part], self._codes)
         return out.tolist()
 
     def unit(self, code: str) -> AdminUnit:
@@ -89,6 +112,16 @@ class AdminAssigner:
     def names(self, codes: Sequence[str | None]) -> list[str | None]:
         """Names for a list of codes as returned by :meth:`assign_many` (None stays None)."""
         return [None if c is None else self.name(c) for c in codes]
+
+
+def _first_per_point(out: np.ndarray, point_idx: np.ndarray, unit_idx: np.ndarray, codes: np.ndarray) -> None:
+    """Write into ``out`` the code of the lowest unit index per point (several hits happen only on
+    shared borders, in overlaps, or at equal distance)."""
+    if point_idx.size:
+        order = np.lexsort((unit_idx, point_idx))
+        points_sorted, units_sorted = point_idx[order], unit_idx[order]
+        first = np.flatnonzero(np.r_[True, points_sorted[1:] != points_sorted[:-1]])
+        out[points_sorted[first]] = codes[units_sorted[first]]
 
 
 class DatedAdminAssigner:

@@ -6,8 +6,12 @@ hierarchy (city → 15 quận/huyện → xã/phường/thị trấn) or the one
 member ``boundary_set`` holds the metadata and whose features carry ``code``, ``name``, ``level``,
 ``parent_code`` and ``kind`` (Vietnamese unit type: Quận, Huyện, Phường, Xã, Đặc khu …).
 
-Sets come from two places: the installed sets directory (``ioc geodata import``) and the
-approximate defaults shipped in ``geodata/default/`` so the product runs anywhere.
+Sets come from three places, in this order of preference on equal dates: the installed sets
+directory (``ioc geodata import``); the real pre-2025 district polygons read at run time from
+``Settings().shared_data_dir / "boundaries"`` (GPL-3.0, never copied into the product); and the
+sets bundled in ``geodata/data/boundary_sets/`` so a fresh clone draws the real city: the 114
+units in force from 2025-07-01 (real polygons, MIT) and an approximate pre-2025 district set
+derived from them (used when the GPL files are absent).
 """
 
 from __future__ import annotations
@@ -17,18 +21,26 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from geodata import attribution
+from geodata.bands import (
+    ZoomBand,
+    drop_degenerate,
+    geometry_json,
+    get_band,
+    round_geometry,
+    simplify_coverage,
+)
 from ioc.settings import Settings
 
-DEFAULT_SETS_DIR = Path(__file__).resolve().parent / "default"
+DEFAULT_SETS_DIR = Path(__file__).resolve().parent / "data" / "boundary_sets"
 SET_SUFFIX = ".geojson"
 METADATA_KEY = "boundary_set"
 # Top-down order used to sort level names found in a file; unknown levels go last.
@@ -81,6 +93,7 @@ class BoundarySet:
     features: tuple[AdminUnit, ...]
     approximate: bool = False
     path: Path | None = field(default=None, compare=False)
+    attribution: str = ""  # the credit line a map drawing this set must show
 
     def __post_init__(self) -> None:
         if self.effective_from and self.effective_to and self.effective_to <= self.effective_from:
@@ -134,6 +147,10 @@ class BoundarySet:
         """Number of units per level, top-down."""
         return {lv: sum(u.level == lv for u in self.features) for lv in self.levels}
 
+    @cached_property
+    def _display_cache(self) -> dict[tuple, list[BaseGeometry | None]]:
+        return {}
+
 
 def _date_or_none(value: Any, what: str, source: str) -> date | None:
     if value in (None, ""):
@@ -165,12 +182,27 @@ def boundary_set_from_geojson(doc: dict[str, Any], *, source: str, path: Path | 
         features=tuple(units),
         approximate=bool(meta.get("approximate", False)),
         path=path,
+        attribution=str(meta.get("attribution", "")),
     )
 
 
+def _file_key(path: Path) -> tuple[str, int, int]:
+    st = path.stat()
+    return str(path.resolve()), st.st_mtime_ns, st.st_size
+
+
 def load_boundary_set(path: Path) -> BoundarySet:
-    """Read and validate one stored boundary set file."""
+    """Read and validate one stored boundary set file (parsed once per file version)."""
     path = Path(path)
+    try:
+        key = _file_key(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"boundary set file not found: {path}") from None
+    return _load_boundary_set(key, path)
+
+
+@lru_cache(maxsize=32)
+def _load_boundary_set(key: tuple[str, int, int], path: Path) -> BoundarySet:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -178,21 +210,86 @@ def load_boundary_set(path: Path) -> BoundarySet:
     return boundary_set_from_geojson(doc, source=str(path), path=path)
 
 
-def load_boundary_sets(directory: Path | None = None, settings: Settings | None = None) -> list[BoundarySet]:
-    """All sets in ``directory``; by default the installed sets, then the shipped defaults.
+# --- the real pre-2025 districts, read at run time (GPL-3.0) ------------------------------------
 
-    With no directory given, installed sets come first so that, on equal effective dates,
-    :func:`boundary_set_for` prefers them over the approximate defaults.
+REFORM_DATE = date(2025, 7, 1)  # district level abolished; Hải Dương merged into Hải Phòng
+SHARED_PRE2025_ID = "haiphong-haiduong-pre2025-districts"
+SHARED_PRE2025_FILES = ("haiphong_pre2025_districts.geojson", "haiduong_pre2025_districts.geojson")
+# Level-1 units of the two files (public administrative facts: GSO province codes).
+PRE2025_PROVINCES = {"31": ("Hải Phòng", "Thành phố"), "30": ("Hải Dương", "Tỉnh")}
+DVHCVN_ATTRIBUTION = f"District boundaries (pre-2025): {attribution.DVHCVN_PRE2025} (GPL-3.0)"
+
+
+def shared_boundary_sets(settings: Settings | None = None) -> list[BoundarySet]:
+    """The real pre-2025 districts (15 of Hải Phòng + 12 of Hải Dương) from the shared data folder,
+    with their two provinces; ``[]`` when either file is absent. Read at run time, never copied:
+    the files are GPL-3.0. Raises ``BoundaryValidationError`` naming a bad feature."""
+    folder = (settings or Settings()).shared_data_dir / "boundaries"
+    paths = [folder / name for name in SHARED_PRE2025_FILES]
+    if not all(p.is_file() for p in paths):
+        return []
+    return [_shared_pre2025(tuple(_file_key(p) for p in paths), tuple(paths))]
+
+
+@lru_cache(maxsize=4)
+def _shared_pre2025(keys: tuple, paths: tuple[Path, ...]) -> BoundarySet:
+    from geodata.validate import BoundaryValidationError, validate_features  # validate imports AdminUnit
+
+    districts: list[AdminUnit] = []
+    for path in paths:
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BoundaryValidationError(f"{path}: cannot read GeoJSON ({exc})") from None
+        districts += validate_features(doc, source=str(path), default_level="district")
+    provinces = []
+    for code, (name, kind) in PRE2025_PROVINCES.items():
+        members = [u.geometry for u in districts if u.parent_code == code]
+        if not members:
+            raise BoundaryValidationError(f"{paths}: no district has province code {code!r}")
+        provinces.append(
+            AdminUnit(code, name, "province", None, shapely.union_all(members), kind,
+                      properties={"source": "union of its districts"})
+        )  # fmt: skip
+    stray = sorted({str(u.parent_code) for u in districts} - set(PRE2025_PROVINCES))
+    if stray:
+        raise BoundaryValidationError(f"{paths}: districts with unknown province codes {stray}")
+    return BoundarySet(
+        id=SHARED_PRE2025_ID,
+        effective_from=None,
+        effective_to=REFORM_DATE,
+        levels=("province", "district"),
+        source=f"read at run time from {', '.join(p.name for p in paths)} (dvhcvn 2019 snapshot)",
+        licence="GPL-3.0 (dvhcvn); loaded as a separate data asset, not part of the product",
+        features=(*provinces, *districts),
+        approximate=False,
+        path=paths[0],
+        attribution=DVHCVN_ATTRIBUTION,
+    )
+
+
+def load_boundary_sets(directory: Path | None = None, settings: Settings | None = None) -> list[BoundarySet]:
+    """All sets in ``directory``; by default the installed sets, the real pre-2025 districts from
+    the shared data folder (when present), then the bundled sets.
+
+    That order matters on equal effective dates: :func:`boundary_set_for` prefers exact sets over
+    approximate ones, then the earlier one in the list.
     """
-    dirs = [Path(directory)] if directory is not None else [installed_sets_dir(settings), DEFAULT_SETS_DIR]
-    sets: list[BoundarySet] = []
-    for d in dirs:
-        found = [load_boundary_set(p) for p in sorted(d.glob(f"*{SET_SUFFIX}"))] if d.is_dir() else []
-        ids = [s.id for s in found]
-        if dupes := sorted({i for i in ids if ids.count(i) > 1}):
-            raise ValueError(f"{d}: boundary set ids used by more than one file: {dupes}")
-        sets.extend(found)
-    return sets
+    if directory is not None:
+        return _sets_in(Path(directory))
+    return [
+        *_sets_in(installed_sets_dir(settings)),
+        *shared_boundary_sets(settings),
+        *_sets_in(DEFAULT_SETS_DIR),
+    ]
+
+
+def _sets_in(d: Path) -> list[BoundarySet]:
+    found = [load_boundary_set(p) for p in sorted(d.glob(f"*{SET_SUFFIX}"))] if d.is_dir() else []
+    ids = [s.id for s in found]
+    if dupes := sorted({i for i in ids if ids.count(i) > 1}):
+        raise ValueError(f"{d}: boundary set ids used by more than one file: {dupes}")
+    return found
 
 
 SET_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -273,6 +370,7 @@ def boundary_set_to_geojson(boundary_set: BoundarySet, *, decimals: int = 6) -> 
         "source": boundary_set.source,
         "licence": boundary_set.licence,
         "approximate": boundary_set.approximate,
+        "attribution": boundary_set.attribution,
     }
     return {
         "type": "FeatureCollection",
@@ -296,21 +394,54 @@ def dumps_boundary_set(boundary_set: BoundarySet, *, decimals: int = 6) -> str:
 
 
 def to_geojson(
-    boundary_set: BoundarySet, level: str, *, tolerance: float = 0.0003, decimals: int = 5
+    boundary_set: BoundarySet, level: str | None, *, tolerance: float = 0.0003, decimals: int = 5
 ) -> dict[str, Any]:
-    """A FeatureCollection of one level for the map: geometry simplified for display
-    (``preserve_topology``; ``tolerance`` in degrees, 0.0003° ≈ 30 m) and rounded to 5 decimals."""
+    """A FeatureCollection of one level (``None``: the leaves) for the map.
+
+    Geometry is simplified as a coverage (neighbours share each simplified border, so no gaps
+    open between them; ``tolerance`` in degrees, √ of the triangle areas removed, 0.0003° ≈ 30 m)
+    and rounded to ``decimals``. The collection carries the set's id and attribution.
+    """
     if tolerance < 0:
         raise ValueError(f"tolerance must be >= 0, got {tolerance}")
-    features = []
-    for u in boundary_set.units(level):
-        geom = u.geometry.simplify(tolerance, preserve_topology=True) if tolerance else u.geometry
-        features.append(_feature(u, geom, decimals, extra=False))
-    return {"type": "FeatureCollection", "features": features}
+    units = boundary_set.leaves() if level is None else boundary_set.units(level)
+    geoms = _display_geometries(boundary_set, level, tolerance, decimals)
+    features = [_feature(u, g, None, extra=False) for u, g in zip(units, geoms, strict=True) if g is not None]
+    return {
+        "type": "FeatureCollection",
+        "boundary_set": boundary_set.id,
+        "approximate": boundary_set.approximate,
+        "attribution": boundary_set.attribution,
+        "features": features,
+    }
 
 
-def _feature(unit: AdminUnit, geom: BaseGeometry, decimals: int, *, extra: bool) -> dict[str, Any]:
-    rounded = shapely.transform(geom, lambda xy: np.round(xy, decimals))
+def boundaries_geojson(
+    boundary_set: BoundarySet, band: ZoomBand | str = "city", level: str | None = None
+) -> dict[str, Any]:
+    """The units of one level (default: the leaves) simplified for a zoom band ("city" ~z9-10,
+    "district" ~z11-12, "street" z13+); see :mod:`geodata.bands`."""
+    b = get_band(band)
+    doc = to_geojson(boundary_set, level, tolerance=b.area_tolerance, decimals=b.decimals)
+    doc["band"] = b.name
+    return doc
+
+
+def _display_geometries(
+    boundary_set: BoundarySet, level: str | None, tolerance: float, decimals: int
+) -> list[BaseGeometry | None]:
+    """Simplified, rounded geometry per unit, computed once per set and parameters."""
+    cache = boundary_set._display_cache
+    key = (level, float(tolerance), int(decimals))
+    if key not in cache:
+        units = boundary_set.leaves() if level is None else boundary_set.units(level)
+        simplified = simplify_coverage([u.geometry for u in units], tolerance)
+        cache[key] = [drop_degenerate(round_geometry(g, decimals)) for g in simplified]
+    return cache[key]
+
+
+def _feature(unit: AdminUnit, geom: BaseGeometry, decimals: int | None, *, extra: bool) -> dict[str, Any]:
+    rounded = geom if decimals is None else round_geometry(geom, decimals)  # None: already rounded
     props: dict[str, Any] = dict(unit.properties) if extra else {}
     props.update(
         code=unit.code,
@@ -321,13 +452,48 @@ def _feature(unit: AdminUnit, geom: BaseGeometry, decimals: int, *, extra: bool)
         kind=unit.kind,
         approximate=unit.approximate,
     )
-    return {"type": "Feature", "properties": props, "geometry": _lists(mapping(rounded))}
+    return {"type": "Feature", "properties": props, "geometry": geometry_json(rounded)}
 
 
-def _lists(obj: Any) -> Any:
-    """mapping() yields nested tuples; JSON consumers (Dash) expect plain lists."""
-    if isinstance(obj, dict):
-        return {k: _lists(v) for k, v in obj.items()}
-    if isinstance(obj, tuple | list):
-        return [_lists(v) for v in obj]
-    return obj
+# --- bounds for fitBounds --------------------------------------------------------------------
+
+Bbox = tuple[float, float, float, float]  # west, south, east, north (lon/lat)
+
+
+@dataclass(frozen=True)
+class CityBounds:
+    """Where to fit the map: the mainland with its near islands (Cát Hải, Cát Bà), and the far
+    offshore parts (Bạch Long Vĩ, ~110 km out) for an inset; ``offshore`` is None if there are none."""
+
+    main: Bbox
+    offshore: Bbox | None
+
+    @staticmethod
+    def leaflet(bbox: Bbox) -> list[list[float]]:
+        """``[[south, west], [north, east]]`` as Leaflet's fitBounds wants."""
+        w, s, e, n = bbox
+        return [[s, w], [n, e]]
+
+
+def city_bounds(boundary_set: BoundarySet | None = None, *, gap_deg: float = 0.5) -> CityBounds:
+    """Bounds of the units of a set (default: the bundled 2025 set): polygon parts within
+    ``gap_deg`` (≈ 50 km) of the largest one, chained, form the main area; the rest is offshore."""
+    bs = boundary_set or load_boundary_set(DEFAULT_SETS_DIR / f"{POST2025_ID}{SET_SUFFIX}")
+    parts = shapely.get_parts([u.geometry for u in bs.leaves()])
+    if parts.size == 0:
+        raise ValueError(f"boundary set {bs.id!r} has no geometry")
+    main = np.zeros(parts.size, dtype=bool)
+    main[int(np.argmax(shapely.area(parts)))] = True
+    while True:
+        grow = ~main & shapely.dwithin(parts, shapely.union_all(parts[main]), gap_deg)
+        if not grow.any():
+            break
+        main |= grow
+    rest = parts[~main]
+    return CityBounds(
+        main=tuple(float(v) for v in shapely.total_bounds(parts[main])),
+        offshore=tuple(float(v) for v in shapely.total_bounds(rest)) if rest.size else None,
+    )
+
+
+POST2025_ID = "haiphong-2025-communes"

@@ -10,6 +10,7 @@ import typer
 
 from geodata.boundaries import (
     DEFAULT_SETS_DIR,
+    SHARED_PRE2025_ID,
     boundary_set_for,
     install_boundary_file,
     installed_sets_dir,
@@ -66,7 +67,7 @@ def register(app: typer.Typer) -> None:
 
     @geo.command("list")
     def list_() -> None:
-        """Show installed and default boundary sets, their effective dates and unit counts."""
+        """Show installed, shared and bundled boundary sets, their effective dates and unit counts."""
         sets = load_boundary_sets()
         if not sets:
             typer.echo("no boundary sets found")
@@ -75,12 +76,17 @@ def register(app: typer.Typer) -> None:
         current = boundary_set_for(today, sets) if any(s.in_force(today) for s in sets) else None
         typer.echo(f"installed sets: {installed_sets_dir()}")
         for s in sets:
-            origin = "default" if s.path is not None and s.path.parent == DEFAULT_SETS_DIR else "installed"
+            if s.id == SHARED_PRE2025_ID:
+                origin = "shared"  # read at run time from shared/data (GPL-3.0)
+            elif s.path is not None and s.path.parent == DEFAULT_SETS_DIR:
+                origin = "bundled"
+            else:
+                origin = "installed"
             mark = "*" if s is current else " "
             counts = ", ".join(f"{n} {lv}" for lv, n in s.counts().items())
             approx = " APPROXIMATE" if s.approximate else ""
             typer.echo(
-                f"{mark} {s.id:<28} {_period(s.effective_from, s.effective_to):<26} {origin:<9} {counts}{approx}"
+                f"{mark} {s.id:<36} {_period(s.effective_from, s.effective_to):<26} {origin:<9} {counts}{approx}"
             )
         typer.echo("* = in force today")
 

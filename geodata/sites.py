@@ -1,8 +1,10 @@
-"""Registry of the city's sensor sites: cameras, traffic segments, air stations and feedback channels.
+"""Registry of the city's sensor sites: cameras, traffic segments, air stations, feedback channels,
+and the water-level and rain gauges.
 
 The registry is project data in ``geodata/sites/`` (written by ``python -m simulators.build_sites``).
 Consumers use :func:`known_source_ids` to reject events from unknown sources; the simulators and
-the map layers use :func:`load_sites` for positions and properties.
+the map layers use :func:`load_sites` for positions and properties. Gauges have no event class yet:
+:func:`load_gauges` reads them (``kind`` is the plain string "water_level" or "rain").
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ SITE_FILES: Mapping[SourceKind, str] = MappingProxyType(
     {SourceKind(k): spec.site_file for k, spec in SOURCES.items() if spec.site_file}
 )
 
+# Gauges (issue 13, floods), by kind; not SourceKinds until their event classes exist.
+GAUGE_FILES: Mapping[str, str] = MappingProxyType(
+    {"water_level": "water_gauges.geojson", "rain": "rain_gauges.geojson"}
+)
+
 # Where a channel "is": the city's IOC (Trung tâm Giám sát, điều hành đô thị thông minh) seat, in the centre.
 CHANNEL_LON, CHANNEL_LAT = 106.6835, 20.8600
 
@@ -41,7 +48,7 @@ class Site:
     """One registered source: its id, kind, display name, position and descriptive properties."""
 
     source_id: str
-    kind: SourceKind
+    kind: SourceKind | str  # a SourceKind; gauges: "water_level" | "rain"
     name: str
     lon: float
     lat: float
@@ -49,7 +56,7 @@ class Site:
     properties: Mapping[str, Any]  # e.g. road, free_flow_kmh, lanes, district, zone, type
 
 
-def _site_from_feature(feature: Mapping[str, Any], kind: SourceKind, path: Path) -> Site:
+def _site_from_feature(feature: Mapping[str, Any], kind: SourceKind | str, path: Path) -> Site:
     props = dict(feature.get("properties") or {})
     source_id = props.pop("source_id", None) or feature.get("id")
     if not isinstance(source_id, str) or not source_id:
@@ -86,8 +93,8 @@ def _site_from_channel(entry: Mapping[str, Any], path: Path) -> Site:
 
 
 @cache
-def _load_kind(directory: Path, kind: SourceKind) -> tuple[Site, ...]:
-    path = directory / SITE_FILES[kind]
+def _load_kind(directory: Path, kind: SourceKind | str) -> tuple[Site, ...]:
+    path = directory / (SITE_FILES[kind] if isinstance(kind, SourceKind) else GAUGE_FILES[kind])
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -113,6 +120,16 @@ def load_sites(kind: SourceKind | None = None, directory: Path | None = None) ->
     directory = (directory or SITES_DIR).resolve()
     kinds = list(SITE_FILES) if kind is None else [SourceKind(kind)]
     return [site for k in kinds if k in SITE_FILES for site in _load_kind(directory, k)]
+
+
+def load_gauges(kind: str | None = None, directory: Path | None = None) -> list[Site]:
+    """Water-level ("water_level") and/or rain ("rain") gauges, as Sites with properties such as
+    ``river`` and ``alarm_levels_m`` {"BD1", "BD2", "BD3"} (simulated) or ``classes_mm_24h``."""
+    if kind is not None and kind not in GAUGE_FILES:
+        raise ValueError(f"unknown gauge kind {kind!r}; kinds: {', '.join(GAUGE_FILES)}")
+    directory = (directory or SITES_DIR).resolve()
+    kinds = list(GAUGE_FILES) if kind is None else [kind]
+    return [site for k in kinds for site in _load_kind(directory, k)]
 
 
 def known_source_ids(directory: Path | None = None) -> dict[SourceKind, frozenset[str]]:

@@ -32,9 +32,11 @@ class Area:
     sigma_m: float
     population_k: float  # thousands of residents (pre-2025 district figures, rounded)
     streets: tuple[str, ...]
+    uptake: float = 1.0  # share of residents using the city's channels (lower in the former Hải Dương)
 
 
-# Residential centres; weights are population × app uptake (lower in the merged Hải Dương area).
+# Residential centres; weights are population × app uptake (half in the former Hải Dương, which
+# joined the city's channels in July 2025). Streets of Kinh Môn and Chí Linh as named in OpenStreetMap.
 AREAS: tuple[Area, ...] = (
     Area(
         "Lê Chân",
@@ -120,6 +122,17 @@ AREAS: tuple[Area, ...] = (
         1300,
         250,
         ("Nguyễn Lương Bằng", "Trần Hưng Đạo", "Thống Nhất", "Điện Biên Phủ"),
+        uptake=0.5,
+    ),
+    Area("Chí Linh", 21.1050, 106.3900, 1300, 220, ("Quốc lộ 18", "Quốc lộ 37", "Nguyễn Uyên"), uptake=0.5),
+    Area(
+        "Kinh Môn",
+        21.0000,
+        106.5100,
+        1300,
+        200,
+        ("Trần Hưng Đạo", "Lý Thường Kiệt", "Vũ Mạnh Hùng", "Minh Tân", "Hoàng Quốc Việt", "Quốc lộ 17B"),
+        uptake=0.5,
     ),
 )
 
@@ -233,7 +246,7 @@ class ReportSource:
         self.incidents = incidents.incidents
         self.pending: list[tuple[datetime, int, FeedbackEvent]] = []  # scheduled updates
         self._pending_seq = 0
-        self.weights = [a.population_k * (0.5 if a.name == "Hải Dương" else 1.0) for a in AREAS]
+        self.weights = [a.population_k * a.uptake for a in AREAS]
 
     def events(self, a: datetime, b: datetime) -> list[FeedbackEvent]:
         out: list[FeedbackEvent] = []
