@@ -16,8 +16,8 @@ from geodata.admin import AdminAssigner
 from geodata.basemap import basemap_layer
 from geodata.boundaries import DEFAULT_SETS_DIR, boundary_set_for, load_boundary_sets
 from geodata.sites import GAUGE_FILES, load_gauges, load_sites, sites_by_id
-from ioc.events import SourceKind
 from ioc.settings import Settings
+from ioc.sources import SourceKind
 from simulators import build_sites
 
 M_PER_DEG = 107_000.0  # rough, for distances of a few metres
