@@ -268,7 +268,7 @@ def _check_about(conn: psycopg.Connection, kind: str | None, ref: str | None) ->
     if kind == "kpi":
         from ioc.kpi.catalogue import load_catalogue
 
-        if ref not in {k.id for k in load_catalogue()}:
+        if ref not in load_catalogue().ids:
             raise ValueError(f"no KPI {ref!r} in ioc/kpi/catalogue.yaml")
     elif kind == "unit":
         registry().for_unit(ref)  # KeyError naming it
