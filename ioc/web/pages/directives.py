@@ -60,7 +60,7 @@ def _prefill(conn: Any, query: dict[str, Any]) -> tuple[str, list[str], dict[str
         if a is not None:
             r = recipient_for_agency(a.agency.code, a.admin_unit)
             unit = registry().for_unit(a.admin_unit).code if a.admin_unit and f"XA-{a.admin_unit}" in registry() else None
-            recips = [x for x in dict.fromkeys([unit, r]) if x]
+            recips = [unit] if unit else [r] if r else []  # the commune where it happens, else the owner
             return a.title_vi, recips, {"kind": "alert", "id": str(a.alert_id)}
     if query.get("ticket"):
         row = conn.execute("SELECT left(text, 120), owner_code FROM tickets WHERE ticket_id = %s",
