@@ -9,6 +9,7 @@ Times are given in Vietnam time (``+07:00``), as CAP requires an explicit offset
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -144,3 +145,119 @@ def cap_schema() -> xmlschema.XMLSchema:
 def validate_cap(xml: bytes | str) -> None:
     """Raise ``xmlschema.XMLSchemaValidationError`` (with the failing path) when ``xml`` is not CAP 1.2."""
     cap_schema().validate(xml.decode("utf-8") if isinstance(xml, bytes) else xml)
+
+
+# --- public warnings (any message, not only an alert's export) --------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CapArea:
+    """One ``area``: a description, polygons (rings of (lat, lon), closed) and geocodes."""
+
+    description: str
+    polygons: tuple[tuple[tuple[float, float], ...], ...] = ()
+    geocodes: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CapInfo:
+    language: str
+    categories: tuple[str, ...]
+    event: str
+    urgency: str
+    severity: str
+    certainty: str
+    headline: str
+    description: str
+    sender_name: str
+    expires: datetime
+    areas: tuple[CapArea, ...]
+    effective: datetime | None = None
+    instruction: str | None = None
+    response_types: tuple[str, ...] = ()
+    web: str | None = None
+    parameters: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CapMessage:
+    """A whole CAP 1.2 message; ``references`` are ``sender,identifier,sent`` triples (Cancel, Update)."""
+
+    identifier: str
+    sender: str
+    sent: datetime
+    msg_type: str  # Alert | Update | Cancel
+    infos: tuple[CapInfo, ...]
+    status: str = "Actual"
+    scope: str = "Public"
+    source: str | None = None
+    note: str | None = None
+    references: tuple[str, ...] = ()
+    incidents: str | None = None
+
+
+def cap_polygon(ring: tuple[tuple[float, float], ...]) -> str:
+    """CAP polygon text: ``lat,lon`` pairs separated by spaces, first point repeated last."""
+    pts = list(ring)
+    if pts and pts[0] != pts[-1]:
+        pts.append(pts[0])
+    if len(pts) < 4:
+        raise ValueError(f"a CAP polygon needs at least 4 points (closed), got {len(pts)}")
+    return " ".join(f"{lat:.5f},{lon:.5f}" for lat, lon in pts)
+
+
+def message_to_cap(msg: CapMessage) -> bytes:
+    """The CAP 1.2 XML (UTF-8) of ``msg``, elements in the schema's order."""
+    for name, value in (("sender", msg.sender), ("identifier", msg.identifier)):
+        if not value or any(c in value for c in " ,<&"):
+            raise ValueError(f"CAP {name} must be non-empty without spaces, commas, '<' or '&', got {value!r}")
+    root = ET.Element(_q("alert"))
+    _sub(root, "identifier", msg.identifier)
+    _sub(root, "sender", msg.sender)
+    _sub(root, "sent", cap_time(msg.sent))
+    _sub(root, "status", msg.status)
+    _sub(root, "msgType", msg.msg_type)
+    if msg.source:
+        _sub(root, "source", msg.source)
+    _sub(root, "scope", msg.scope)
+    if msg.note:
+        _sub(root, "note", msg.note)
+    if msg.references:
+        _sub(root, "references", " ".join(msg.references))
+    if msg.incidents:
+        _sub(root, "incidents", msg.incidents)
+    for info in msg.infos:
+        el = _sub(root, "info")
+        _sub(el, "language", info.language)
+        for cat in info.categories:
+            _sub(el, "category", cat)
+        _sub(el, "event", info.event)
+        for rt in info.response_types:
+            _sub(el, "responseType", rt)
+        _sub(el, "urgency", info.urgency)
+        _sub(el, "severity", info.severity)
+        _sub(el, "certainty", info.certainty)
+        if info.effective:
+            _sub(el, "effective", cap_time(info.effective))
+        _sub(el, "expires", cap_time(info.expires))
+        _sub(el, "senderName", info.sender_name)
+        _sub(el, "headline", info.headline)
+        _sub(el, "description", info.description)
+        if info.instruction:
+            _sub(el, "instruction", info.instruction)
+        if info.web:
+            _sub(el, "web", info.web)
+        for name, value in info.parameters:
+            p = _sub(el, "parameter")
+            _sub(p, "valueName", name)
+            _sub(p, "value", value)
+        for area in info.areas:
+            a = _sub(el, "area")
+            _sub(a, "areaDesc", area.description)
+            for ring in area.polygons:
+                _sub(a, "polygon", cap_polygon(ring))
+            for name, value in area.geocodes:
+                g = _sub(a, "geocode")
+                _sub(g, "valueName", name)
+                _sub(g, "value", value)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)

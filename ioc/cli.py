@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "ioc.tickets.cli_classifier",
     "ioc.tickets.cli",
     "ioc.kpi.cli",
+    "ioc.directives.cli",
     "ioc.cli_users",
 )
 

@@ -1,0 +1,69 @@
+"""``python -m ioc.directives.worker``: the directive desk's background process.
+
+Every tick (``IOC_DIRECTIVES_TICK_SECONDS``, default 15 s): escalate what is late (not
+acknowledged in time, overdue), then send what the outbox holds (e-mail, webhooks; failed sends
+wait with backoff). SIGTERM or SIGINT stops it after the current tick; a database that is away is
+retried on the next tick.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+
+import psycopg
+
+from ioc import db
+from ioc.directives.delivery import deliver_due
+from ioc.directives.settings import DirectiveSettings
+from ioc.directives.store import escalate_due
+from ioc.settings import running_settings
+
+log = logging.getLogger("ioc.directives.worker")
+
+
+def tick(conn: psycopg.Connection, settings: DirectiveSettings, now: datetime | None = None) -> tuple[int, int]:
+    """One pass: (escalations made, delivery attempts made)."""
+    now = now or datetime.now(UTC)
+    escalated = escalate_due(conn, now)
+    sent = deliver_due(conn, settings, now)
+    return len(escalated), sent
+
+
+def run(stop: threading.Event, dsn: str, settings: DirectiveSettings) -> None:
+    conn: psycopg.Connection | None = None
+    while not stop.is_set():
+        try:
+            if conn is None or conn.closed:
+                conn = db.connect(dsn, autocommit=True)
+            escalated, sent = tick(conn, settings)
+            if escalated or sent:
+                log.info("escalated %d, delivery attempts %d", escalated, sent)
+        except psycopg.Error as exc:
+            log.warning("tick failed, retrying: %s", exc)
+            if conn is not None:
+                conn.close()
+            conn = None
+        stop.wait(settings.directives_tick_seconds)
+    if conn is not None:
+        conn.close()
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    dsn = running_settings().database_dsn()
+    settings = DirectiveSettings()
+    log.info("directive worker started (tick %.1f s)", settings.directives_tick_seconds)
+    run(stop, dsn, settings)
+    log.info("directive worker stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
