@@ -9,6 +9,7 @@ from alerts.detectors.dedup import IsolationForestDedup, SeasonalDedup
 from alerts.detectors.hst import HalfSpaceTrees
 from alerts.detectors.iforest import WindowedIsolationForest
 from alerts.detectors.likelihood import SurpriseLikelihood
+from alerts.detectors.resonance import Resonance
 from alerts.detectors.seasonal import SeasonalBaseline
 
 #: Every detector by its short name; the shared test suite and ``ioc evaluate nab`` walk this.
@@ -19,6 +20,7 @@ REGISTRY: dict[str, type[Detector]] = {
         WindowedIsolationForest,
         HalfSpaceTrees,
         SurpriseLikelihood,
+        Resonance,
         SeasonalDedup,
         IsolationForestDedup,
     )
@@ -39,6 +41,7 @@ __all__ = [
     "Detector",
     "HalfSpaceTrees",
     "IsolationForestDedup",
+    "Resonance",
     "SeasonalBaseline",
     "SeasonalDedup",
     "SurpriseLikelihood",
