@@ -27,16 +27,22 @@ REGISTRY: dict[str, type[Detector]] = {
 }
 
 
+#: Former names. NAB cuts a detector's name at the first underscore (``results/<name>/…/<name>_<file>``),
+#: so registered names have none; the old spellings still make the same detectors.
+ALIASES: dict[str, str] = {"seasonal_dedup": "seasonaldedup", "iforest_dedup": "iforestdedup"}
+
+
 def make_detector(name: str, seed: int = 0, **params: Any) -> Detector:
-    """A new detector of the registered kind ``name``."""
+    """A new detector of the registered kind ``name`` (or a former name in :data:`ALIASES`)."""
     try:
-        cls = REGISTRY[name]
+        cls = REGISTRY[ALIASES.get(name, name)]
     except KeyError:
         raise ValueError(f"unknown detector {name!r}; known: {', '.join(sorted(REGISTRY))}") from None
     return cls(seed=seed, **params)
 
 
 __all__ = [
+    "ALIASES",
     "REGISTRY",
     "Detector",
     "HalfSpaceTrees",

@@ -94,7 +94,7 @@ class Dedup(Detector):
 class SeasonalDedup(Dedup):
     """:class:`SeasonalBaseline` raising one alarm per incident (alarm at z = 6)."""
 
-    name = "seasonal_dedup"
+    name = "seasonaldedup"
     inner_cls = SeasonalBaseline
     default_alarm = 0.5
 
@@ -102,6 +102,6 @@ class SeasonalDedup(Dedup):
 class IsolationForestDedup(Dedup):
     """:class:`WindowedIsolationForest` raising one alarm per incident (alarm at its protect level)."""
 
-    name = "iforest_dedup"
+    name = "iforestdedup"
     inner_cls = WindowedIsolationForest
     default_alarm = 0.68
