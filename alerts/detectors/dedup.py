@@ -86,6 +86,13 @@ class Dedup(Detector):
     def explain(self, x: Mapping[str, float], *, t: datetime | None = None, lang: str = "en") -> str:
         return self.inner.explain(x, t=t, lang=lang)
 
+    def _dump(self) -> dict[str, Any]:
+        return {"quiet": self._quiet, "peak": self._peak, "inner": self.inner._dump()}
+
+    def _load(self, data: Mapping[str, Any]) -> None:
+        self._quiet, self._peak = int(data["quiet"]), float(data["peak"])
+        self.inner._load(data["inner"])
+
     @classmethod
     def _test_params(cls) -> list[dict[str, Any]]:
         return [{**p, "period": 50} for p in cls.inner_cls._test_params()[:1]]

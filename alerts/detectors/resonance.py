@@ -47,7 +47,7 @@ import math
 from collections import deque
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Self
+from typing import Any
 
 from alerts.detectors.base import Detector, check_lang, check_x, feature_label, fmt
 
@@ -55,7 +55,6 @@ _LOG_FLOOR = 1e-10
 _LOG_DEN = math.log(_LOG_FLOOR)
 _SQRT2 = math.sqrt(2.0)
 SIGNALS = ("spike", "shift", "extreme", "context")
-_STATE_VERSION = 1
 
 
 def _quantile(sorted_vals: list[float], q: float) -> float:
@@ -368,28 +367,13 @@ class Resonance(Detector):
         s.n += 1
 
     # ------------------------------------------------------------------ state as data
-    def state(self) -> dict[str, Any]:
-        """Parameters and memory as plain JSON-able data (lists, numbers, strings); no pickle."""
-        return {
-            "detector": self.name,
-            "version": _STATE_VERSION,
-            "params": self._params(),
-            "quiet": self._quiet,
-            "streams": {k: s.dump() for k, s in self._streams.items()},
-        }
+    def _dump(self) -> dict[str, Any]:
+        return {"quiet": self._quiet, "streams": {k: s.dump() for k, s in self._streams.items()}}
 
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> Self:
-        """Rebuild from :meth:`state` output (also after a JSON round trip)."""
-        if not isinstance(state, Mapping) or state.get("detector") != cls.name:
-            raise ValueError(f"not a {cls.name} state: {type(state).__name__}")
-        if state.get("version") != _STATE_VERSION:
-            raise ValueError(f"unsupported {cls.name} state version {state.get('version')!r}")
-        det = cls(**state["params"])
-        det._quiet = int(state["quiet"])
-        for key, data in state["streams"].items():
-            det._stream(key).load(data)
-        return det
+    def _load(self, data: Mapping[str, Any]) -> None:
+        self._quiet = int(data["quiet"])
+        for key, d in data["streams"].items():
+            self._stream(key).load(d)
 
     # ------------------------------------------------------------------ explanation
     def explain(self, x: Mapping[str, float], *, t: datetime | None = None, lang: str = "en") -> str:
