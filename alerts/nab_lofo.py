@@ -40,7 +40,7 @@ GRIDS: dict[str, dict[str, tuple[Any, ...]]] = {
         "history": (2000, 5000),
         "scales": ((4, 16), (1, 2, 4, 8, 16, 32)),
         "gate": (0.5, 0.25),
-        "bins": (8, 12),
+        "extent": (4000, 8000),
     },
     "likelihood": {
         "history": (2000, 5000),

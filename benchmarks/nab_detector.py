@@ -38,7 +38,9 @@ def bench(name: str, files: list[nab.NabFile]) -> tuple[int, float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--detectors", default="resonance,likelihood")
     parser.add_argument("--folders", default=None, help="comma-separated NAB folders (default: all)")
     parser.add_argument("--data", type=Path, default=None, help="NAB corpus (default <shared data>/nab)")
@@ -50,8 +52,12 @@ def main() -> None:
         data = Settings().shared_data_dir / "nab"
     files = nab.load_corpus(nab.corpus_root(data), folders=args.folders.split(",") if args.folders else None)
     load = os.getloadavg()
-    print(f"{len(files)} files; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {os.cpu_count()} cores")
-    print(f"{'detector':<14} {'values':>9} {'values/s/core':>14} {'values/s wall':>14} {'µs/value':>9}  target")
+    print(
+        f"{len(files)} files; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {os.cpu_count()} cores"
+    )
+    print(
+        f"{'detector':<14} {'values':>9} {'values/s/core':>14} {'values/s wall':>14} {'µs/value':>9}  target"
+    )
     for name in args.detectors.split(","):
         n, cpu, wall = bench(name, files)
         verdict = "met" if n / cpu >= TARGET else "MISSED"
