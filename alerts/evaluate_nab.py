@@ -255,7 +255,7 @@ def _plot_files(out: Path, files: Sequence[nab.NabFile], results: Sequence[Detec
     ax.set_xticks(np.arange(len(labels)), labels, rotation=30, ha="right", fontsize=7)
     ax.set_ylabel("NAB score")
     ax.set_title("ours on the folders present (left) beside the published scoreboard on 58 files", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     path = out / "plots" / "scores.png"
     fig.savefig(path, dpi=90)
@@ -264,7 +264,7 @@ def _plot_files(out: Path, files: Sequence[nab.NabFile], results: Sequence[Detec
 
 
 def _plot_lofo(out: Path, res: Any) -> Path:
-    """Held-out folder scores beside the same folders' scores in sample (standard profile)."""
+    """Each folder's held-out score under the three profiles (parameters chosen on the other folders)."""
     import matplotlib
 
     matplotlib.use("Agg")

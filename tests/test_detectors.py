@@ -327,3 +327,14 @@ def test_resonance_context_signal_flags_a_shape_never_seen():
 def test_docstring_examples(module):
     failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert tried > 0 and failures == 0
+
+
+def test_resonance_defaults_are_a_point_of_the_declared_lofo_grid():
+    # The defaults are the grid point that scored best out of sample (python -m alerts.nab_lofo).
+    from alerts.nab_lofo import GRIDS, grid_points
+
+    params = make_detector("resonance")._params()
+    points = grid_points(GRIDS["resonance"])
+    assert any(
+        all(params[k] == (list(v) if isinstance(v, tuple) else v) for k, v in p.items()) for p in points
+    )

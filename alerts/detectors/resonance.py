@@ -174,7 +174,7 @@ class Resonance(Detector):
         window: int = 512,
         recent: int = 6,
         long: int = 512,
-        extent: int = 4000,
+        extent: int = 8000,
         history: int = 2000,
         warmup: int = 150,
         alarm: float = 0.5,
