@@ -64,7 +64,7 @@ class FoldResult:
     profile: str
     params: dict[str, Any]
     threshold: float
-    train_normalised: float
+    train_normalised: float  # on the other folders (their raw score when they have no windows)
     raw: float
     normalised: float  # NaN for a folder without windows
     tp: int
@@ -128,8 +128,15 @@ def lofo(
     pooled_raw = {p.name: 0.0 for p in nab.PROFILES}
     for F in folders:
         train_files = [f for f in files if f.folder != F]
+        # Files without any window cannot be normalised; then the raw score (the FP cost) decides.
+        can_norm = any(f.windows for f in train_files)
         train_norm = [
-            {p.name: nab.normalise(train[F][k][p.name].score, train_files, p) for p in nab.PROFILES}
+            {
+                p.name: nab.normalise(train[F][k][p.name].score, train_files, p)
+                if can_norm
+                else train[F][k][p.name].score
+                for p in nab.PROFILES
+            }
             for k in range(len(points))
         ]
         k_best = max(range(len(points)), key=lambda k: _mean_profiles(train_norm[k]))

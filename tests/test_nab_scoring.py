@@ -337,3 +337,31 @@ def test_lofo_reports_a_folder_without_windows_by_its_raw_cost():
     res = lofo("demo", files + [tiny(folder="b", name="b1.csv")], lambda p: [s, s, s], [{}])
     z = next(r for r in res.folds if r.folder == "z" and r.profile == "standard")
     assert math.isnan(z.normalised) and z.fp == 2 and z.raw == pytest.approx(-0.22)
+
+
+def test_cli_rejects_a_lofo_detector_without_a_grid(tmp_path):
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(_cli(), ["evaluate", "nab", "--lofo", "hst", "--out", str(tmp_path)])
+    assert result.exit_code != 0 and "no LOFO grid" in result.output
+
+
+@needs_nab
+def test_cli_lofo_writes_the_table_into_the_report(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    args = ["evaluate", "nab", "--detectors", "likelihood", "--lofo", "likelihood", "--limit-files", "7"]
+    args += ["--folders", "artificialNoAnomaly,realTraffic", "--out", str(tmp_path), "--data", str(NAB_ROOT)]
+    result = CliRunner().invoke(_cli(), args)
+    assert result.exit_code == 0, result.output
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "## Leave-one-folder-out: `likelihood`" in report and "| realTraffic |" in report
+    assert "| ARTime (published) | all 58 | 74.9 | 65.1 | 80.4 |" in report
+    data = json.loads((tmp_path / "lofo_likelihood.json").read_text())
+    assert len(data["points"]) == 8 and {f["folder"] for f in data["folds"]} == {
+        "artificialNoAnomaly",
+        "realTraffic",
+    }
+    assert (tmp_path / "plots" / "lofo_likelihood.png").stat().st_size > 1000
