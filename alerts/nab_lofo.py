@@ -38,9 +38,9 @@ from alerts import nab
 GRIDS: dict[str, dict[str, tuple[Any, ...]]] = {
     "resonance": {
         "history": (2000, 5000),
+        "context_history": (1000, 2000),
         "scales": ((4, 16), (1, 2, 4, 8, 16, 32)),
         "gate": (0.5, 0.25),
-        "extent": (4000, 8000),
     },
     "likelihood": {
         "history": (2000, 5000),

@@ -12,7 +12,8 @@ An ensemble in one streaming pass, one pipeline per feature of ``x``:
   over the last ``novelty_avg`` values.
 
 Each signal becomes a **likelihood** (HTM's anomaly likelihood, Ahmad et al. 2017): a Gaussian
-fitted to the signal's own last ``history`` values gives the tail probability of the current one,
+fitted to the signal's own last ``history`` values (``context_history`` for the context signal,
+whose level falls as a young stream's shapes become known) gives the tail probability of the current one,
 scored ``log(p) / log(1e-10)`` in [0, 1]. The value signals (spike, shift, extreme) are
 **gated**: when none of the current contexts is new (this shape already happened here, e.g. a
 daily spike) their score is multiplied by ``gate``. The detector reports the largest score, stays
@@ -111,6 +112,9 @@ class _Stream:
         self.maxq: deque[list[float]] = deque()  # extreme: monotonic queues of [index, value]
         self.minq: deque[list[float]] = deque()
         self.raws = {name: _Moments(det.history) for name in SIGNALS}
+        # Novelty is high while a stream is young and decays as its shapes are learnt: a shorter
+        # memory lets the context likelihood forget that start instead of judging novelty by it.
+        self.raws["context"] = _Moments(det.context_history)
         self.vals: deque[float] = deque()  # context: the last max(scale) values
         self.sums = [0.0 for _ in det.scales]  # rolling sum of the last `scale` values
         self.means: list[deque[float]] = [deque() for _ in det.scales]  # past rolling means
@@ -185,12 +189,16 @@ class Resonance(Detector):
         scales: tuple[int, ...] | list[int] = (4, 16),
         novelty_avg: int = 10,
         gate: float = 0.5,
+        context_history: int = 1000,
     ) -> None:
         super().__init__(seed)
         if not 2 <= recent < long:
             raise ValueError(f"need 2 <= recent < long, got recent={recent}, long={long}")
-        if window < 8 or extent < 8 or history < 8:
-            raise ValueError(f"window, extent and history must be >= 8, got {window}, {extent}, {history}")
+        if min(window, extent, history, context_history) < 8:
+            raise ValueError(
+                f"window, extent, history and context_history must be >= 8, got "
+                f"{window}, {extent}, {history}, {context_history}"
+            )
         if not 0 <= damping <= 1 or not 0 <= gate <= 1:
             raise ValueError(f"damping and gate must be in [0, 1], got {damping}, {gate}")
         if refractory < 0 or warmup < 0:
@@ -211,6 +219,7 @@ class Resonance(Detector):
         self.scales = tuple(int(b) for b in scales)
         self.novelty_avg = novelty_avg
         self.gate = gate
+        self.context_history = context_history
         self._streams: dict[str, _Stream] = {}
         self._quiet = 0  # scores left in the refractory period
         # learn_one needs what score_one computed for the same x; keep it.
@@ -218,7 +227,7 @@ class Resonance(Detector):
 
     _KEYS = (
         "seed window recent long extent history warmup alarm refractory damping bins length scales "
-        "novelty_avg gate"
+        "novelty_avg gate context_history"
     ).split()
 
     def _params(self) -> dict[str, Any]:
