@@ -78,6 +78,11 @@ class NabFile:
         """Number of leading rows that are not scored."""
         return probationary_length(len(self.values))
 
+    @property
+    def scored_windows(self) -> tuple[tuple[int, int], ...]:
+        """Windows NAB scores: those ending after the probationary period (NAB never sees the others)."""
+        return tuple(w for w in self.windows if w[1] >= self.probation)
+
 
 def probationary_length(n_rows: int) -> int:
     """NAB's probationary period: 15 % of the file, at most 750 rows."""
@@ -198,8 +203,15 @@ def sweep(n_rows: int, windows: Sequence[tuple[int, int]], profile: Profile) -> 
             else:
                 unweighted = scaled_sigmoid(abs(prev_end - i) / max(prev_width - 1, 1))
             weights[i] = unweighted * profile.fp
-    ids[: probationary_length(n_rows)] = -2
-    return Sweep(weights, ids, len(bounds))
+    prob = probationary_length(n_rows)
+    ids[:prob] = -2
+    # A window wholly inside the probationary period has no scorable row: NAB neither rewards nor
+    # charges it (its rows carry the name "probationary"), so it is not numbered at all.
+    scored = [k for k, (_, b) in enumerate(bounds) if b >= prob]
+    remap = np.full(max(len(bounds), 1), -1, dtype=np.int64)
+    remap[scored] = np.arange(len(scored))
+    ids = np.where(ids >= 0, remap[np.maximum(ids, 0)], ids)
+    return Sweep(weights, ids, len(scored))
 
 
 @dataclass(frozen=True)
@@ -299,12 +311,12 @@ def optimise_threshold(
 
 def null_score(files: Sequence[NabFile], profile: Profile) -> float:
     """Score of the detector that never detects: every window is missed."""
-    return -profile.fn * sum(len(f.windows) for f in files)
+    return -profile.fn * sum(len(f.scored_windows) for f in files)
 
 
 def perfect_score(files: Sequence[NabFile], profile: Profile) -> float:
     """Score of the detector that detects each window at its first row and nothing else."""
-    return profile.tp * sum(len(f.windows) for f in files)
+    return profile.tp * sum(len(f.scored_windows) for f in files)
 
 
 def normalise(raw: float, files: Sequence[NabFile], profile: Profile) -> float:
@@ -340,11 +352,11 @@ def score_detector(
     Subsets use the corpus-wide threshold (one parameter set and one threshold for everything).
     """
     best = optimise_threshold(files, scores, profile)
-    has_windows = any(f.windows for f in files)
+    has_windows = any(f.scored_windows for f in files)
     sub: dict[str, float] = {}
     for folder in subsets:
         pick = [i for i, f in enumerate(files) if f.folder == folder]
-        if pick and any(files[i].windows for i in pick):
+        if pick and any(files[i].scored_windows for i in pick):
             fs = [files[i] for i in pick]
             res = score_at(fs, [scores[i] for i in pick], profile, best.threshold)
             sub[folder] = normalise(res.score, fs, profile)

@@ -129,7 +129,7 @@ def lofo(
     for F in folders:
         train_files = [f for f in files if f.folder != F]
         # Files without any window cannot be normalised; then the raw score (the FP cost) decides.
-        can_norm = any(f.windows for f in train_files)
+        can_norm = any(f.scored_windows for f in train_files)
         train_norm = [
             {
                 p.name: nab.normalise(train[F][k][p.name].score, train_files, p)
@@ -141,7 +141,7 @@ def lofo(
         ]
         k_best = max(range(len(points)), key=lambda k: _mean_profiles(train_norm[k]))
         fs = [files[i] for i in idx[F]]
-        has_windows = any(f.windows for f in fs)
+        has_windows = any(f.scored_windows for f in fs)
         for p in nab.PROFILES:
             res = held_out(F, k_best, p)
             pooled_raw[p.name] += res.score

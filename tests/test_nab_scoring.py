@@ -365,3 +365,16 @@ def test_cli_lofo_writes_the_table_into_the_report(tmp_path):
         "realTraffic",
     }
     assert (tmp_path / "plots" / "lofo_likelihood.png").stat().st_size > 1000
+
+
+def test_a_window_inside_the_probationary_period_is_neither_rewarded_nor_charged():
+    # NAB names every probationary row "probationary", so such a window never enters its score.
+    f = tiny(windows=((50, 99), (500, 599)))  # probation = 150 rows
+    assert f.scored_windows == ((500, 599),)
+    assert nab.null_score([f], nab.STANDARD) == -1.0 and nab.perfect_score([f], nab.STANDARD) == 1.0
+    res = nab.score_at([f], [detections(1000, [500])], nab.STANDARD, 0.5)
+    assert (res.score, res.tp, res.fn) == (pytest.approx(1.0), 1, 0)
+    assert nab.optimise_threshold([f], [detections(1000, [500])], nab.STANDARD).score == pytest.approx(1.0)
+    # ... but its end still discounts a false positive shortly after it, as in NAB's sweeper
+    near = nab.score_at([f], [detections(1000, [500, 160])], nab.STANDARD, 0.5).score
+    assert near == pytest.approx(1.0 + 0.11 * nab.scaled_sigmoid(abs(99 - 160) / 49))
