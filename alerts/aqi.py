@@ -14,6 +14,12 @@ They differ in the details this module keeps apart:
   1 µg/m³, O3 to 0.001 ppm, CO to 0.1 ppm, SO2 and NO2 to 1 ppb), index rounded half up. Hourly PM
   through EPA's NowCast (``w = max(c_min/c_max, 1/2)``, normalised weights), as AirNow reports it.
 
+**Arithmetic.** Readings are taken at their decimal text (``9.1`` is 91/10, not the nearest
+binary float) and averages, NowCasts and the interpolation are computed exactly (fractions), so a
+truncation or a half-up rounding never falls on the wrong side of a breakpoint because of binary
+floating point: 24 hours of 9.1 µg/m³ average 9.1 (US index 51, not 50), and twelve hours of
+7.8 µg/m³ give a NowCast of 7.8 (US index 33, not 32).
+
 Both NowCasts need at least two of the three most recent hours. Above the top breakpoint the last
 segment is extended linearly and the result is flagged ``beyond_scale``.
 Breakpoints are transcribed from the official tables (facts), so the product runs without the
@@ -25,8 +31,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 
 
 class Standard(StrEnum):
@@ -269,14 +276,42 @@ _MOLAR_MASS = {Pollutant.O3: 48.00, Pollutant.NO2: 46.0055, Pollutant.SO2: 64.06
 PM_POLLUTANTS = (Pollutant.PM25, Pollutant.PM10)
 
 
-def round_half_up(x: float, decimals: int = 0) -> float:
-    """Round as the standards do (0.5 goes up), on the decimal text of ``x`` so 0.15 stays 0.15."""
-    return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+def exact(x: float | Fraction) -> Fraction:
+    """The exact value of a reading's decimal text (``repr``), e.g. 9.1 -> 91/10."""
+    if isinstance(x, Fraction):
+        return x
+    return Fraction(Decimal(repr(float(x))))
 
 
-def truncate(x: float, decimals: int = 0) -> float:
-    """Drop digits beyond ``decimals``, toward zero (EPA's input truncation)."""
-    return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN))
+def round_half_up(x: float | Fraction, decimals: int = 0) -> float:
+    """Round as the standards do (0.5 goes up), on the exact value, so 0.15 stays 0.15.
+
+    EPA TAD (EPA-454/B-24-002) §IV, Equation 1: the AQI is rounded to the nearest integer;
+    QĐ 1459 §2: the AQI is rounded to an integer. Both halves go up (AirNow's practice).
+    """
+    scale = Fraction(10) ** decimals
+    v = exact(x) * scale
+    n = math.floor(v + Fraction(1, 2)) if v >= 0 else -math.floor(-v + Fraction(1, 2))
+    return float(Fraction(n) / scale)
+
+
+def truncate(x: float | Fraction, decimals: int = 0) -> float:
+    """Drop digits beyond ``decimals``, toward zero, on the exact value (EPA's input truncation).
+
+    EPA TAD (EPA-454/B-24-002) §IV "Calculating the AQI": concentrations are truncated before
+    Equation 1 (O3 0.001 ppm, PM2.5 0.1 µg/m³, PM10 1 µg/m³, CO 0.1 ppm, SO2 and NO2 1 ppb).
+    """
+    return float(_truncate_exact(exact(x), decimals))
+
+
+def _truncate_exact(x: Fraction, decimals: int) -> Fraction:
+    scale = Fraction(10) ** decimals
+    return Fraction(math.trunc(x * scale)) / scale
+
+
+def _mean(values: Sequence[float]) -> Fraction:
+    """Exact mean of readings (by their decimal text): no binary rounding before a truncation."""
+    return sum((exact(v) for v in values), Fraction(0)) / len(values)
 
 
 def ugm3_to_us_units(pollutant: Pollutant, ugm3: float) -> float:
@@ -293,14 +328,20 @@ def _check_conc(pollutant: Pollutant, c: float) -> None:
         raise ValueError(f"{pollutant.value} concentration must be a finite number ≥ 0, got {c!r}")
 
 
-def _interpolate(c: float, segments: tuple[Segment, ...]) -> tuple[float, bool]:
-    """Linear interpolation within the segment holding ``c``; beyond the top, extend the last one."""
+def _interpolate(c: Fraction, segments: tuple[Segment, ...]) -> tuple[Fraction, bool]:
+    """Linear interpolation within the segment holding ``c``; beyond the top, extend the last one.
+
+    EPA TAD Equation 1 and QĐ 1459 §2 (công thức tính AQI) are the same line through the
+    segment's end points; done exactly so the half-up rounding of the result is exact too.
+    """
     for seg in segments:
-        if c <= seg.c_hi:
-            x = max(c, seg.c_lo)  # EPA's 0.1-wide gaps between segments only hold untruncated values
-            return (seg.i_hi - seg.i_lo) / (seg.c_hi - seg.c_lo) * (x - seg.c_lo) + seg.i_lo, False
+        c_lo, c_hi = exact(seg.c_lo), exact(seg.c_hi)
+        if c <= c_hi:
+            x = max(c, c_lo)  # EPA's 0.1-wide gaps between segments only hold untruncated values
+            return Fraction(seg.i_hi - seg.i_lo) / (c_hi - c_lo) * (x - c_lo) + seg.i_lo, False
     top = segments[-1]
-    return (top.i_hi - top.i_lo) / (top.c_hi - top.c_lo) * (c - top.c_lo) + top.i_lo, True
+    c_lo, c_hi = exact(top.c_lo), exact(top.c_hi)
+    return Fraction(top.i_hi - top.i_lo) / (c_hi - c_lo) * (c - c_lo) + top.i_lo, True
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,13 +359,17 @@ class SubIndex:
 def sub_index(
     pollutant: Pollutant,
     averaging: Averaging,
-    concentration: float,
+    concentration: float | Fraction,
     standard: Standard = Standard.VN,
     epa_pm25: EpaPm25 = EpaPm25.Y2024,
 ) -> SubIndex:
-    """Index of one concentration (µg/m³ for VN; the EPA table's unit for US)."""
-    _check_conc(pollutant, concentration)
-    c = concentration
+    """Index of one concentration (µg/m³ for VN; the EPA table's unit for US).
+
+    ``concentration`` may be an exact :class:`~fractions.Fraction` (an average computed here);
+    a float is taken at its decimal text.
+    """
+    _check_conc(pollutant, float(concentration))
+    c = exact(concentration)
     if standard is Standard.VN:
         key = (pollutant, averaging)
         if key not in VN_SEGMENTS:
@@ -337,11 +382,13 @@ def sub_index(
             segments = US_SEGMENTS.get((pollutant, averaging), ())
         if not segments:
             raise ValueError(f"the US EPA AQI has no {averaging.value} table for {pollutant.value}")
-        c = truncate(c, US_TRUNCATION_DECIMALS[pollutant])
-        if pollutant is Pollutant.O3 and averaging is Averaging.H1 and c < segments[0].c_lo:
-            raise ValueError(f"1-hour O3 {c} ppm is below 0.125 ppm, where EPA uses the 8-hour value")
+        # EPA TAD §IV: truncate the (averaged) concentration first, then apply Equation 1.
+        c = _truncate_exact(c, US_TRUNCATION_DECIMALS[pollutant])
+        if pollutant is Pollutant.O3 and averaging is Averaging.H1 and c < exact(segments[0].c_lo):
+            raise ValueError(f"1-hour O3 {float(c)} ppm is below 0.125 ppm, where EPA uses the 8-hour value")
+    # QĐ 1459 prescribes no truncation of concentrations: VN uses the value as computed.
     value, beyond = _interpolate(c, segments)
-    return SubIndex(pollutant, averaging, c, value, int(round_half_up(value)), beyond)
+    return SubIndex(pollutant, averaging, float(c), float(value), int(round_half_up(value)), beyond)
 
 
 # --- NowCast ---------------------------------------------------------------------------------
@@ -381,6 +428,17 @@ def nowcast(
     PM10). ``legacy_rounding`` rounds half up instead, as AirNow did until June 2018.
     ``allow_negative`` keeps slightly negative hours (monitor noise near zero), as AirNow does.
     """
+    return float(_nowcast_exact(hourly, standard, pollutant, legacy_rounding, allow_negative))
+
+
+def _nowcast_exact(
+    hourly: Sequence[float | None],
+    standard: Standard,
+    pollutant: Pollutant,
+    legacy_rounding: bool = False,
+    allow_negative: bool = False,
+) -> Fraction:
+    """:func:`nowcast` in exact arithmetic (the weights are ratios of readings, so rational)."""
     if pollutant not in PM_POLLUTANTS:
         raise ValueError(f"NowCast applies to PM2.5 and PM10, not {pollutant.value}")
     c = _clean_hours(hourly, pollutant, allow_negative)
@@ -389,19 +447,22 @@ def nowcast(
             f"NowCast needs at least 2 of the 3 most recent hours, got {[v for v in c[:3]]} "
             f"(most recent first; give up to 12 hourly values)"
         )
-    present = [(i, v) for i, v in enumerate(c) if v is not None]
+    present = [(i, exact(v)) for i, v in enumerate(c) if v is not None]
     c_min = min(v for _, v in present)
     c_max = max(v for _, v in present)
-    w_star = max(c_min, 0.0) / c_max if c_max > 0 else 1.0
-    w = max(w_star, 0.5)
-    if standard is Standard.VN and w_star <= 0.5 and len(present) == 12:
+    w_star = max(c_min, Fraction(0)) / c_max if c_max > 0 else Fraction(1)
+    half = Fraction(1, 2)
+    w = max(w_star, half)
+    if standard is Standard.VN and w_star <= half and len(present) == 12:
         # QĐ 1459 writes the w = 1/2 case as Σ (1/2)^i c_i (i = 1..12), not normalised.
-        value = sum(0.5 ** (i + 1) * v for i, v in present)
+        value = sum((half ** (i + 1) * v for i, v in present), Fraction(0))
     else:
-        value = sum(w**i * v for i, v in present) / sum(w**i for i, _ in present)
+        value = sum((w**i * v for i, v in present), Fraction(0)) / sum(w**i for i, _ in present)
     if standard is Standard.US:
+        # EPA TAD §IV "How the NowCast is calculated": the NowCast is truncated like any AQI input
+        # (0.1 µg/m³ PM2.5, 1 µg/m³ PM10); AirNow rounded half up until June 2018 (legacy).
         digits = US_TRUNCATION_DECIMALS[pollutant]
-        value = round_half_up(value, digits) if legacy_rounding else truncate(value, digits)
+        value = exact(round_half_up(value, digits)) if legacy_rounding else _truncate_exact(value, digits)
     return value
 
 
@@ -454,7 +515,9 @@ def hourly_sub_index(
     """Hourly sub-index. ``hourly`` is most recent first: PM uses NowCast over up to 12 hours;
     gases use the latest hour (VN: all four; US: NO2, SO2 and 1-hour O3 ≥ 0.125 ppm)."""
     if pollutant in PM_POLLUTANTS:
-        return sub_index(pollutant, Averaging.H24, nowcast(hourly, standard, pollutant), standard, epa_pm25)
+        return sub_index(
+            pollutant, Averaging.H24, _nowcast_exact(hourly, standard, pollutant), standard, epa_pm25
+        )
     if standard is Standard.US and pollutant is Pollutant.CO:
         raise ValueError("the US EPA AQI has no hourly CO index (CO uses 8-hour means)")
     latest = _clean_hours(hourly, pollutant)[0]
@@ -475,11 +538,16 @@ def hourly_aqi(
 
 def max_rolling_mean(values: Sequence[float | None], window: int, min_count: int) -> float | None:
     """Largest mean over ``window`` consecutive hours with at least ``min_count`` present."""
-    best: float | None = None
+    best = _max_rolling_mean(values, window, min_count)
+    return None if best is None else float(best)
+
+
+def _max_rolling_mean(values: Sequence[float | None], window: int, min_count: int) -> Fraction | None:
+    best: Fraction | None = None
     for start in range(0, max(len(values) - window + 1, 0)):
         chunk = [v for v in values[start : start + window] if v is not None]
         if len(chunk) >= min_count:
-            m = sum(chunk) / len(chunk)
+            m = _mean(chunk)
             best = m if best is None else max(best, m)
     return best
 
@@ -509,19 +577,21 @@ def daily_sub_index(
             raise ValueError(
                 f"daily {pollutant.value} needs ≥ {min_hours_24h} valid hourly values, got {len(present)}"
             )
-        return sub_index(pollutant, Averaging.H24, sum(present) / len(present), standard, epa_pm25)
+        # The exact 24-hour mean: EPA truncates it to 0.1 µg/m³ PM2.5 / 1 µg/m³ PM10 (TAD §IV),
+        # which a binary-float mean (9.0999… for 24 × 9.1) would push below the breakpoint.
+        return sub_index(pollutant, Averaging.H24, _mean(present), standard, epa_pm25)
     peak = max(present)
     if standard is Standard.VN:
         candidates = [sub_index(pollutant, Averaging.H1, peak, standard)]
         if pollutant is Pollutant.O3:
-            m8 = max_rolling_mean(values, 8, min_hours_8h)
+            m8 = _max_rolling_mean(values, 8, min_hours_8h)
             if m8 is not None and m8 <= VN_CONC_BREAKPOINTS[(Pollutant.O3, Averaging.H8)][-1]:
                 candidates.append(sub_index(pollutant, Averaging.H8, m8, standard))
         return max(candidates, key=lambda s: s.value)
     if pollutant in (Pollutant.O3, Pollutant.CO):
-        m8 = max_rolling_mean(values, 8, min_hours_8h)
+        m8 = _max_rolling_mean(values, 8, min_hours_8h)
         candidates = []
-        if m8 is not None and (pollutant is Pollutant.CO or truncate(m8, 3) <= 0.200):
+        if m8 is not None and (pollutant is Pollutant.CO or _truncate_exact(m8, 3) <= Fraction(1, 5)):
             candidates.append(sub_index(pollutant, Averaging.H8, m8, standard))
         if pollutant is Pollutant.O3 and truncate(peak, 3) >= 0.125:
             candidates.append(sub_index(pollutant, Averaging.H1, peak, standard))
@@ -533,7 +603,7 @@ def daily_sub_index(
     if pollutant is Pollutant.SO2 and truncate(peak, 0) >= 305:
         if len(present) < min_hours_24h:
             raise ValueError(f"SO2 ≥ 305 ppb needs a 24-hour mean from ≥ {min_hours_24h} hours")
-        return sub_index(pollutant, Averaging.H1, sum(present) / len(present), standard)
+        return sub_index(pollutant, Averaging.H1, _mean(present), standard)
     return sub_index(pollutant, Averaging.H1, peak, standard)
 
 

@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
 def nab_command(
     detectors: Annotated[
         str, typer.Option(help="Comma-separated detector names (see alerts.detectors.REGISTRY).")
-    ] = "likelihood,seasonal_dedup,iforest_dedup,seasonal,iforest,hst",
+    ] = "resonance,likelihood,seasonaldedup,iforestdedup,seasonal,iforest,hst",
     out: Annotated[Path, typer.Option(help="Directory for results/, plots/ and REPORT.md.")] = Path(
         "reports/nab"
     ),
@@ -43,14 +43,24 @@ def nab_command(
     data: Annotated[
         Path | None, typer.Option(help="NAB corpus directory (default: <shared data>/nab).")
     ] = None,
+    lofo: Annotated[
+        str,
+        typer.Option(help="Comma-separated detectors to evaluate leave-one-folder-out over their grids."),
+    ] = "",
 ) -> None:
     """Run detectors over the Numenta Anomaly Benchmark and write a scored report."""
     from alerts import nab
-    from alerts.detectors import REGISTRY
+    from alerts.detectors import ALIASES, REGISTRY
     from alerts.evaluate_nab import evaluate
+    from alerts.nab_lofo import GRIDS
 
     names = [n.strip() for n in detectors.split(",") if n.strip()]
-    unknown = [n for n in names if n not in REGISTRY]
+    unknown = [n for n in names if ALIASES.get(n, n) not in REGISTRY]
+    lofo_names = [n.strip() for n in lofo.split(",") if n.strip()]
+    if [n for n in lofo_names if ALIASES.get(n, n) not in GRIDS]:
+        raise typer.BadParameter(
+            f"no LOFO grid for {lofo!r}; grids: {', '.join(sorted(GRIDS))}", param_hint="--lofo"
+        )
     if not names or unknown:
         raise typer.BadParameter(
             f"unknown detector(s) {unknown or detectors!r}; known: {', '.join(sorted(REGISTRY))}",
@@ -71,6 +81,7 @@ def nab_command(
             seed=seed,
             jobs=jobs,
             reuse=reuse,
+            lofo=lofo_names,
         )
     except (FileNotFoundError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -8,6 +8,7 @@ the report is ``<out>/REPORT.md`` with plots in ``<out>/plots/``.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Sequence
@@ -24,15 +25,39 @@ from tqdm import tqdm
 from alerts import nab
 from alerts.detectors import REGISTRY, make_detector
 
-#: The published NAB scoreboard (standard profile, full corpus of 7 folders), for context in the report.
-SCOREBOARD = {
-    "ARTime": 74.9,
-    "Numenta HTM": 70.1,
-    "Skyline": 58.2,
-    "Random Cut Forest": 51.7,
-    "windowed Gaussian": 39.6,
+#: The published NAB scoreboard (all 58 files): standard, reward low FP, reward low FN (None = not
+#: quoted in issue 15, which is where these figures come from).
+SCOREBOARD: dict[str, tuple[float, float | None, float | None]] = {
+    "ARTime": (74.9, 65.1, 80.4),
+    "Numenta HTM": (70.1, 63.1, 74.3),
+    "CAD OSE": (69.9, None, None),
+    "Skyline": (58.2, None, None),
+    "Random Cut Forest": (51.7, None, None),
+    "windowed Gaussian": (39.6, None, None),
 }
-DEFAULT_DETECTORS = ("likelihood", "seasonal_dedup", "iforest_dedup", "seasonal", "iforest", "hst")
+#: This project's detectors measured with NAB's own scorer on all 58 files (issue 15).
+MEASURED_58: dict[str, tuple[float, float | None, float | None]] = {
+    "likelihood": (58.3, 45.9, 64.1),
+    "hst": (12.8, None, None),
+}
+DEFAULT_DETECTORS = ("resonance", "likelihood", "seasonaldedup", "iforestdedup", "seasonal", "iforest", "hst")
+
+
+def canonical_name(name: str) -> str:
+    """The registered name of ``name`` (former names map through ``ALIASES``); raises on unknown."""
+    from alerts.detectors import ALIASES
+
+    real = ALIASES.get(name, name)
+    if real not in REGISTRY:
+        raise ValueError(f"unknown detector {name!r}; known: {', '.join(sorted(REGISTRY))}")
+    return real
+
+
+def check_results_name(name: str) -> str:
+    """NAB cuts a detector's name at the first underscore, so results need a name without one."""
+    if not name or "_" in name or "/" in name:
+        raise ValueError(f"NAB detector names must be non-empty with no '_' or '/': {name!r}")
+    return name
 
 
 @dataclass(frozen=True)
@@ -98,12 +123,14 @@ def run_detectors(
 
 
 def score_all(files: Sequence[nab.NabFile], scores: Sequence[np.ndarray]) -> list[nab.ProfileScore]:
-    """The detector's NAB score under each of the three profiles (realTraffic reported separately)."""
-    return [nab.score_detector(files, scores, p, subsets=("realTraffic",)) for p in nab.PROFILES]
+    """The detector's NAB score under each of the three profiles, with every folder reported too."""
+    folders = sorted({f.folder for f in files})
+    return [nab.score_detector(files, scores, p, subsets=folders) for p in nab.PROFILES]
 
 
 def write_results(out: Path, name: str, files: Sequence[nab.NabFile], scores: Sequence[np.ndarray]) -> None:
-    """NAB's results layout: ``results/<detector>/<folder>/<detector>_<file>.csv``."""
+    """NAB's results layout: ``results/<detector>/<folder>/<detector>_<file>.csv``, rows in file order."""
+    check_results_name(name)
     for f, s in zip(files, scores, strict=True):
         path = out / "results" / name / f.folder / f"{name}_{f.name}"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -142,12 +169,19 @@ def evaluate(
     jobs: int = 1,
     progress: bool = True,
     reuse: bool = False,
+    lofo: Sequence[str] = (),
 ) -> list[DetectorResult]:
     """Run, write results, score and write ``REPORT.md``; returns the results.
 
     With ``reuse``, detectors whose results files already exist under ``out`` are not run again
-    (only scored), so the report can be rebuilt quickly.
+    (only scored), so the report can be rebuilt quickly. ``lofo`` names detectors whose declared
+    grid is also evaluated leave-one-folder-out (:mod:`alerts.nab_lofo`) for the report.
     """
+    from alerts import nab_lofo
+
+    names = [canonical_name(n) for n in names]
+    for n in names:
+        check_results_name(n)
     files = nab.load_corpus(root, folders=folders, limit_files=limit_files)
     raw: dict[str, list[np.ndarray]] = {}
     if reuse:
@@ -162,7 +196,15 @@ def evaluate(
             write_results(out, name, files, raw[name])
         params = make_detector(name, seed=seed)._params()
         results.append(DetectorResult(name, params, raw[name], score_all(files, raw[name])))
-    write_report(out, files, results, seed=seed)
+    lofos = []
+    for name in lofo:
+        res, _ = nab_lofo.run_lofo(
+            root, canonical_name(name), seed=seed, folders=folders, limit_files=limit_files, progress=progress
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"lofo_{res.detector}.json").write_text(json.dumps(nab_lofo.to_json(res), indent=1), "utf-8")
+        lofos.append(res)
+    write_report(out, files, results, seed=seed, lofos=lofos)
     return results
 
 
@@ -202,16 +244,18 @@ def _plot_files(out: Path, files: Sequence[nab.NabFile], results: Sequence[Detec
         plt.close(fig)
         paths.append(path)
 
-    fig, ax = plt.subplots(figsize=(7, 3.2))
-    names = [r.name for r in results]
-    width = 0.25
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    labels = [r.name for r in results] + [f"{k} (published)" for k in SCOREBOARD]
+    width = 0.27
     for k, p in enumerate(nab.PROFILES):
-        vals = [next(s.normalised for s in r.profiles if s.profile == p.name) for r in results]
-        ax.bar(np.arange(len(names)) + (k - 1) * width, vals, width, label=p.name)
-    ax.axhline(SCOREBOARD["Skyline"], color="grey", ls="--", lw=0.8, label="Skyline 58.2 (published)")
-    ax.set_xticks(np.arange(len(names)), names)
+        ours = [next(s.normalised for s in r.profiles if s.profile == p.name) for r in results]
+        theirs = [v[k] if v[k] is not None else np.nan for v in SCOREBOARD.values()]
+        ax.bar(np.arange(len(labels)) + (k - 1) * width, ours + theirs, width, label=p.name)
+    ax.axvline(len(results) - 0.5, color="grey", lw=0.8)
+    ax.set_xticks(np.arange(len(labels)), labels, rotation=30, ha="right", fontsize=7)
     ax.set_ylabel("NAB score")
-    ax.legend(fontsize=7)
+    ax.set_title("ours on the folders present (left) beside the published scoreboard on 58 files", fontsize=9)
+    ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     path = out / "plots" / "scores.png"
     fig.savefig(path, dpi=90)
@@ -219,14 +263,49 @@ def _plot_files(out: Path, files: Sequence[nab.NabFile], results: Sequence[Detec
     return [path, *paths]
 
 
-def _num(v: float) -> str:
-    return "n/a" if math.isnan(v) else f"{v:.1f}"
+def _plot_lofo(out: Path, res: Any) -> Path:
+    """Each folder's held-out score under the three profiles (parameters chosen on the other folders)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folders = [
+        F for F in res.folders if any(r.folder == F and not math.isnan(r.normalised) for r in res.folds)
+    ]
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    width = 0.27
+    for k, p in enumerate(nab.PROFILES):
+        vals = [
+            next(r.normalised for r in res.folds if r.folder == F and r.profile == p.name) for F in folders
+        ]
+        ax.bar(np.arange(len(folders)) + (k - 1) * width, vals, width, label=p.name)
+    ax.set_xticks(np.arange(len(folders)), folders, fontsize=7)
+    ax.set_ylabel("held-out NAB score")
+    ax.set_title(f"{res.detector}: each folder scored with parameters chosen on the others", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = out / "plots" / f"lofo_{res.detector}.png"
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def _num(v: float | None) -> str:
+    return "n/a" if v is None or math.isnan(v) else f"{v:.1f}"
 
 
 def write_report(
-    out: Path, files: Sequence[nab.NabFile], results: Sequence[DetectorResult], *, seed: int = 0
+    out: Path,
+    files: Sequence[nab.NabFile],
+    results: Sequence[DetectorResult],
+    *,
+    seed: int = 0,
+    lofos: Sequence[Any] = (),
 ) -> Path:
-    """``<out>/REPORT.md``: score tables for the three profiles, realTraffic, and plots."""
+    """``<out>/REPORT.md``: our scores beside the published scoreboard, per folder, LOFO, plots."""
+    from alerts import nab_lofo
+
     out.mkdir(parents=True, exist_ok=True)
     plots = _plot_files(out, files, results)
     folders = sorted({f.folder for f in files})
@@ -242,42 +321,55 @@ def write_report(
         "files). One parameter set per detector for every file; one threshold per detector and profile,",
         "optimised over all files. Scores are normalised: null detector 0, perfect detector 100.",
         "",
-        "## Scores",
+        "## Scores beside the published scoreboard",
         "",
-        "| detector | standard | reward low FP | reward low FN | realTraffic (standard) | threshold (standard) | TP / FN / FP (standard) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| detector | files | standard | reward low FP | reward low FN | threshold (standard) | TP / FN / FP (standard) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in results:
         by = {p.profile: p for p in r.profiles}
         s = by[nab.STANDARD.name]
-        traffic = s.subsets.get("realTraffic")
         lines.append(
-            f"| {r.name} | {_num(s.normalised)} | {_num(by[nab.REWARD_LOW_FP.name].normalised)} | "
-            f"{_num(by[nab.REWARD_LOW_FN.name].normalised)} | "
-            f"{'n/a' if traffic is None else f'{traffic:.1f}'} | {s.threshold:.4f} | {s.tp} / {s.fn} / {s.fp} |"
+            f"| **{r.name}** (ours) | these {len(files)} | {_num(s.normalised)} | "
+            f"{_num(by[nab.REWARD_LOW_FP.name].normalised)} | {_num(by[nab.REWARD_LOW_FN.name].normalised)} | "
+            f"{s.threshold:.4f} | {s.tp} / {s.fn} / {s.fp} |"
         )
+    for name, v in MEASURED_58.items():
+        lines.append(f"| {name} (ours, NAB's scorer) | all 58 | {' | '.join(_num(x) for x in v)} | | |")
+    for name, v in SCOREBOARD.items():
+        lines.append(f"| {name} (published) | all 58 | {' | '.join(_num(x) for x in v)} | | |")
     lines += [
         "",
-        "realTraffic uses the corpus-wide threshold, normalised against that folder's own null and perfect scores.",
+        "## Per folder",
         "",
-        "### realTraffic, all profiles",
+        "Each folder at the corpus-wide threshold, normalised against that folder's own null and perfect",
+        "scores (a folder without windows has none: n/a). Standard / reward low FP / reward low FN.",
         "",
-        "| detector | standard | reward low FP | reward low FN |",
-        "| --- | ---: | ---: | ---: |",
+        "| detector | " + " | ".join(folders) + " |",
+        "| --- | " + " | ".join("---:" for _ in folders) + " |",
     ]
     for r in results:
-        by = {p.profile: p.subsets.get("realTraffic") for p in r.profiles}
-        cells = [("n/a" if by[p.name] is None else f"{by[p.name]:.1f}") for p in nab.PROFILES]
+        cells = []
+        for F in folders:
+            vals = [p.subsets.get(F) for p in r.profiles]
+            cells.append("n/a" if vals[0] is None else " / ".join(_num(v) for v in vals))
         lines.append(f"| {r.name} | " + " | ".join(cells) + " |")
+    for res in lofos:
+        lines += ["", *nab_lofo.markdown(res)]
+        p = _plot_lofo(out, res)
+        lines += [f"![lofo {res.detector}](plots/{p.name})", ""]
     lines += [
         "",
         "## Caveats",
         "",
-        "* `likelihood` (the project's own detector) had its defaults chosen by trying a few dozen",
-        "  settings on these same five folders, so its scores here are optimistic; the held-out folders",
-        "  (realKnownCause, realAdExchange) are the honest test and are not available in this checkout.",
+        "* Parameters chosen on these folders flatter the detector on them; the leave-one-folder-out",
+        "  table above is the honest estimate, and the held-out folders (realKnownCause, realAdExchange)",
+        "  are the real test. `likelihood` had its defaults chosen on all five folders.",
+        "* LOFO protects only the choice *within* a declared grid: the signals of `resonance`, its",
+        "  novelty gate and the grid itself were designed while looking at scores on all these files, so",
+        "  even the pooled out-of-sample figure is somewhat optimistic.",
         "* `seasonal` and `iforest` flag every anomalous row, and NAB charges each flagged row outside a",
-        "  window as a false positive, so they can score at or below the null detector; the `_dedup`",
+        "  window as a false positive, so they can score at or below the null detector; the `dedup`",
         "  variants raise one alarm per incident at the inner model's natural level (fixed in advance).",
         "* NAB hill-climbs the threshold; here every distinct score is tried, which can only score higher",
         "  or equal for the same anomaly scores.",
@@ -290,12 +382,13 @@ def write_report(
         lines.append(f"* `{r.name}`: {shown}")
     lines += [
         "",
-        "Reproduce: `ioc evaluate nab --jobs 2` (add `--detectors`, `--folders`, `--limit-files`).",
+        "Reproduce: `ioc evaluate nab --lofo resonance` (add `--detectors`, `--folders`, `--limit-files`).",
+        "Results are in NAB's layout (`results/<detector>/<folder>/<detector>_<file>.csv`), so NAB's own",
+        "scorer can read them.",
+        "",
+        "## Plots",
         "",
     ]
-    lines += ["Published scoreboard (standard profile, full corpus): "]
-    lines.append(", ".join(f"{k} {v}" for k, v in SCOREBOARD.items()) + ".")
-    lines += ["", "## Plots", ""]
     for p in plots:
         lines.append(f"![{p.stem}](plots/{p.name})")
         lines.append("")

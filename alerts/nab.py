@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,11 @@ class NabFile:
         """Number of leading rows that are not scored."""
         return probationary_length(len(self.values))
 
+    @property
+    def scored_windows(self) -> tuple[tuple[int, int], ...]:
+        """Windows NAB scores: those ending after the probationary period (NAB never sees the others)."""
+        return tuple(w for w in self.windows if w[1] >= self.probation)
+
 
 def probationary_length(n_rows: int) -> int:
     """NAB's probationary period: 15 % of the file, at most 750 rows."""
@@ -118,19 +124,36 @@ def load_corpus(
 
 
 def _read_file(path: Path, folder: str, name: str, raw_windows: list[list[str]]) -> NabFile:
+    """One data file, rows in file order, with its windows as row ranges, as NAB's scorer sees them.
+
+    NAB reads with pandas and keeps the rows as they are: timestamps may repeat (a daylight-saving
+    fall-back repeats an hour in ``realKnownCause/machine_temperature_system_failure.csv``) or go
+    backwards. Its sweeper (``nab/sweeper.py``) walks the rows in order, enters a window at the
+    first row whose timestamp equals the window start, and takes the window's right edge at the
+    first row carrying the end timestamp (``timestamps.index(end)``). A window whose start matches no
+    row is never entered, so NAB ignores it; one whose end matches no row makes NAB fail. Both are
+    reproduced here (the ignored window is dropped with a warning).
+    """
     df = pd.read_csv(path)
     if list(df.columns) != ["timestamp", "value"]:
         raise ValueError(f"{path}: expected columns timestamp,value, got {list(df.columns)}")
     ts = pd.DatetimeIndex(pd.to_datetime(df["timestamp"]))
-    # Non-decreasing, not unique: a DST change repeats an hour in ec2_disk_write_bytes_1ef3de.
-    if not ts.is_monotonic_increasing:
-        raise ValueError(f"{path}: timestamps are not in increasing order")
+    first_row: dict[pd.Timestamp, int] = {}
+    for i, t in enumerate(ts):
+        first_row.setdefault(t, i)
     wins: list[tuple[int, int]] = []
     for start, end in raw_windows:
-        # Like NAB, a window bound is the first row carrying that timestamp.
-        a, b = (int(ts.searchsorted(pd.Timestamp(x), side="left")) for x in (start, end))
-        if b >= len(ts) or ts[a] != pd.Timestamp(start) or ts[b] != pd.Timestamp(end) or b < a:
+        a = first_row.get(pd.Timestamp(start))
+        b = first_row.get(pd.Timestamp(end))
+        if a is None:
+            warnings.warn(
+                f"{path}: window {start}..{end} starts at no row; NAB never scores it", stacklevel=3
+            )
+            continue
+        if b is None:
             raise ValueError(f"{path}: window {start}..{end} does not match the file's timestamps")
+        if b < a:
+            raise ValueError(f"{path}: window {start}..{end} ends (row {b}) before it starts (row {a})")
         wins.append((a, b))
     return NabFile(
         folder, name, ts.to_numpy(dtype="datetime64[ns]"), df["value"].to_numpy(dtype=float), tuple(wins)
@@ -180,8 +203,15 @@ def sweep(n_rows: int, windows: Sequence[tuple[int, int]], profile: Profile) -> 
             else:
                 unweighted = scaled_sigmoid(abs(prev_end - i) / max(prev_width - 1, 1))
             weights[i] = unweighted * profile.fp
-    ids[: probationary_length(n_rows)] = -2
-    return Sweep(weights, ids, len(bounds))
+    prob = probationary_length(n_rows)
+    ids[:prob] = -2
+    # A window wholly inside the probationary period has no scorable row: NAB neither rewards nor
+    # charges it (its rows carry the name "probationary"), so it is not numbered at all.
+    scored = [k for k, (_, b) in enumerate(bounds) if b >= prob]
+    remap = np.full(max(len(bounds), 1), -1, dtype=np.int64)
+    remap[scored] = np.arange(len(scored))
+    ids = np.where(ids >= 0, remap[np.maximum(ids, 0)], ids)
+    return Sweep(weights, ids, len(scored))
 
 
 @dataclass(frozen=True)
@@ -246,43 +276,47 @@ def optimise_threshold(
     Ties keep the highest threshold (fewest detections).
     """
     s, w, ids, n_windows = _stack(files, scores, profile)
+    n = len(s)
+    if n == 0:
+        return ThresholdResult(threshold=1.1, score=-profile.fn * n_windows, tp=0, fn=n_windows, fp=0)
     order = np.argsort(-s, kind="stable")
     s, w, ids = s[order], w[order], ids[order]
-    best_in_window = np.full(n_windows, -profile.fn)
-    detected = np.zeros(n_windows, dtype=bool)
-    total = -profile.fn * n_windows
-    tp = fp = 0
-    best = ThresholdResult(threshold=1.1, score=total, tp=0, fn=n_windows, fp=0)
-    n = len(s)
-    i = 0
-    while i < n:
-        j = i
-        level = s[i]
-        while j < n and s[j] == level:
-            k = ids[j]
-            if k < 0:
-                total += w[j]
-                fp += 1
-            elif not detected[k] or w[j] > best_in_window[k]:
-                tp += not detected[k]
-                detected[k] = True
-                total += w[j] - best_in_window[k]
-                best_in_window[k] = w[j]
-            j += 1
-        if total > best.score + 1e-12:
-            best = ThresholdResult(float(level), float(total), tp, n_windows - tp, fp)
-        i = j
-    return best
+    # Lowering the threshold past a row adds its FP weight, or raises its window's best weight.
+    gain = np.where(ids < 0, w, 0.0)
+    first = np.zeros(n, dtype=bool)
+    rows = np.flatnonzero(ids >= 0)
+    if len(rows):
+        # Group window rows by window (keeping score order inside a group) and take running maxima;
+        # an offset of 4 per group (weights lie in [-1, 1]) keeps each maximum inside its group.
+        by = rows[np.argsort(ids[rows], kind="stable")]
+        g = ids[by]
+        run = np.maximum.accumulate(w[by] + 4.0 * g) - 4.0 * g
+        start = np.r_[True, g[1:] != g[:-1]]
+        prev = np.where(start, -profile.fn, np.r_[0.0, run[:-1]])
+        gain[by] = run - prev
+        first[by[start]] = True
+    total = -profile.fn * n_windows + np.cumsum(gain)
+    tp = np.cumsum(first)
+    fp = np.cumsum(ids < 0)
+    # A threshold is a distinct score: its rows are all detected, so read totals at each level's end.
+    ends = np.flatnonzero(np.r_[s[1:] != s[:-1], True])
+    at = total[ends]
+    k = int(np.flatnonzero(at >= at.max() - 1e-12)[0])  # the highest threshold among (near) ties
+    best_total = float(at[k])
+    if best_total <= -profile.fn * n_windows + 1e-12:
+        return ThresholdResult(threshold=1.1, score=-profile.fn * n_windows, tp=0, fn=n_windows, fp=0)
+    e = ends[k]
+    return ThresholdResult(float(s[e]), best_total, int(tp[e]), n_windows - int(tp[e]), int(fp[e]))
 
 
 def null_score(files: Sequence[NabFile], profile: Profile) -> float:
     """Score of the detector that never detects: every window is missed."""
-    return -profile.fn * sum(len(f.windows) for f in files)
+    return -profile.fn * sum(len(f.scored_windows) for f in files)
 
 
 def perfect_score(files: Sequence[NabFile], profile: Profile) -> float:
     """Score of the detector that detects each window at its first row and nothing else."""
-    return profile.tp * sum(len(f.windows) for f in files)
+    return profile.tp * sum(len(f.scored_windows) for f in files)
 
 
 def normalise(raw: float, files: Sequence[NabFile], profile: Profile) -> float:
@@ -318,11 +352,11 @@ def score_detector(
     Subsets use the corpus-wide threshold (one parameter set and one threshold for everything).
     """
     best = optimise_threshold(files, scores, profile)
-    has_windows = any(f.windows for f in files)
+    has_windows = any(f.scored_windows for f in files)
     sub: dict[str, float] = {}
     for folder in subsets:
         pick = [i for i, f in enumerate(files) if f.folder == folder]
-        if pick and any(files[i].windows for i in pick):
+        if pick and any(files[i].scored_windows for i in pick):
             fs = [files[i] for i in pick]
             res = score_at(fs, [scores[i] for i in pick], profile, best.threshold)
             sub[folder] = normalise(res.score, fs, profile)

@@ -318,3 +318,181 @@ def test_cli_rejects_bad_input_naming_it(run, args, message):
 def test_sub_index_rejects_non_finite():
     with pytest.raises(ValueError, match="nan"):
         sub_index(Pollutant.PM25, Averaging.H24, math.nan)
+
+
+# --- the two float defects of issue 15 ---------------------------------------------------------
+
+
+def test_us_daily_pm25_mean_is_truncated_to_a_tenth_not_pushed_below_by_float_error():
+    # 24 × 9.1 sums to 218.39999… in binary floats; EPA truncates the true mean 9.1 to 9.1 → 51.
+    s = daily_sub_index(Pollutant.PM25, [9.1] * 24, Standard.US)
+    assert s.concentration == 9.1 and s.aqi == 51
+    assert daily_sub_index(Pollutant.PM25, [9.0] * 24, Standard.US).aqi == 50
+
+
+def test_us_nowcast_of_equal_hours_is_that_value():
+    assert nowcast([7.8] * 12, Standard.US) == 7.8  # was 7.7: 93.5999…/12 truncated
+    assert hourly_aqi({Pollutant.PM25: [7.8] * 12}, Standard.US, EpaPm25.Y2012).aqi == 33  # 32.5 → 33
+    assert nowcast([35.5] * 12, Standard.US) == 35.5
+    assert nowcast([0.3] * 12, Standard.US) == 0.3
+
+
+def test_us_8h_means_are_exact_before_truncation():
+    # eight hours of 0.07 ppm average 0.07 exactly: index 100, not 0.069 → 99
+    assert daily_sub_index(Pollutant.O3, [0.07] * 8 + [0.0] * 16, Standard.US).concentration == 0.07
+    assert daily_sub_index(Pollutant.O3, [0.07] * 24, Standard.US).aqi == 100
+
+
+def test_index_rounding_is_half_up_on_the_exact_value():
+    # PM2.5 2012 table, 7.8 µg/m³: 50/12 × 7.8 = 32.5 exactly → 33 (a float gives 32.49999…)
+    assert sub_index(Pollutant.PM25, Averaging.H24, 7.8, Standard.US, EpaPm25.Y2012).aqi == 33
+    assert round_half_up(2.5) == 3.0 and round_half_up(0.15, 1) == 0.2 and round_half_up(-0.5) == -1.0
+
+
+# --- every breakpoint of both tables, in both directions ----------------------------------------
+#
+# Expected indices come from the standards' one equation (EPA TAD Equation 1 = QĐ 1459 §2),
+# evaluated here in decimal arithmetic: I = I_lo + (I_hi - I_lo) / (BP_hi - BP_lo) × (C - BP_lo),
+# rounded half up, after EPA's truncation for US inputs.
+
+from decimal import ROUND_DOWN as _DOWN  # noqa: E402
+from decimal import ROUND_HALF_UP as _HALF_UP  # noqa: E402
+from decimal import Decimal as D  # noqa: E402
+
+from alerts.aqi import US_PM25, US_TRUNCATION_DECIMALS, VN_SEGMENTS, hourly_sub_index  # noqa: E402
+
+
+def _expected(c: D, segments, truncate_to: int | None) -> int:
+    if truncate_to is not None:
+        c = c.quantize(D(1).scaleb(-truncate_to), rounding=_DOWN)
+    for seg in segments:
+        lo, hi = D(repr(seg.c_lo)), D(repr(seg.c_hi))
+        if c <= hi:
+            x = max(c, lo)
+            i = D(seg.i_lo) + D(seg.i_hi - seg.i_lo) / (hi - lo) * (x - lo)
+            return int(i.quantize(D(1), rounding=_HALF_UP))
+    raise AssertionError("beyond the table")
+
+
+def _us_probes(segments, decimals: int):
+    """(concentration, expected index) just below, at and just above every breakpoint."""
+    res = D(1).scaleb(-decimals)
+    out = []
+    for k, seg in enumerate(segments):
+        lo, hi = D(repr(seg.c_lo)), D(repr(seg.c_hi))
+        out += [(lo, seg.i_lo), (hi, seg.i_hi)]
+        out.append((hi - res, _expected(hi - res, segments, decimals)))  # just below the top
+        out.append((lo + res, _expected(lo + res, segments, decimals)))  # just above the bottom
+        out.append((hi + res / 2, seg.i_hi))  # inside the gap: truncated down to the top
+        if k > 0:
+            out.append((lo - res / 2, segments[k - 1].i_hi))  # just below the bottom: previous band
+        if k + 1 < len(segments):
+            out.append((hi + res, segments[k + 1].i_lo))  # just above the top: next band
+    return out
+
+
+US_TABLES = [
+    (Pollutant.PM25, Averaging.H24, US_PM25[EpaPm25.Y2024]),
+    (Pollutant.PM10, Averaging.H24, US_SEGMENTS[(Pollutant.PM10, Averaging.H24)]),
+    (Pollutant.O3, Averaging.H8, US_SEGMENTS[(Pollutant.O3, Averaging.H8)]),
+    (Pollutant.O3, Averaging.H1, US_SEGMENTS[(Pollutant.O3, Averaging.H1)]),
+    (Pollutant.CO, Averaging.H8, US_SEGMENTS[(Pollutant.CO, Averaging.H8)]),
+    (Pollutant.SO2, Averaging.H1, US_SEGMENTS[(Pollutant.SO2, Averaging.H1)]),
+    (Pollutant.NO2, Averaging.H1, US_SEGMENTS[(Pollutant.NO2, Averaging.H1)]),
+]
+
+
+def _us_daily_hours(p: Pollutant, avg: Averaging, c: float) -> list[float]:
+    if p is Pollutant.O3 and avg is Averaging.H1:
+        return [c] + [0.0] * 23  # one peak hour: the 1-hour table rules, the 8-hour mean is low
+    return [c] * 24
+
+
+@pytest.mark.parametrize(
+    ("p", "avg", "segments"), US_TABLES, ids=[f"{p.value}-{a.value}" for p, a, _ in US_TABLES]
+)
+def test_us_every_breakpoint_hourly_and_daily(p, avg, segments):
+    probes = _us_probes(segments, US_TRUNCATION_DECIMALS[p])
+    assert len(probes) >= 5 * len(segments)
+    for c, want in probes:
+        c = float(c)
+        assert sub_index(p, avg, c, Standard.US).aqi == want, (p, avg, c)
+        daily = daily_sub_index(p, _us_daily_hours(p, avg, c), Standard.US)
+        assert daily.aqi == want and (c == 0 or daily.averaging is avg), ("daily", p, c)
+        if p in (Pollutant.PM25, Pollutant.PM10):
+            assert hourly_sub_index(p, [c] * 12, Standard.US).aqi == want, ("NowCast", p, c)
+        elif avg is Averaging.H1:
+            assert hourly_sub_index(p, [c], Standard.US).aqi == want, ("hourly", p, c)
+    top = segments[-1]
+    above = sub_index(p, avg, top.c_hi + 1.0, Standard.US)
+    assert above.beyond_scale and above.value > top.i_hi
+    assert not sub_index(p, avg, top.c_hi, Standard.US).beyond_scale
+
+
+def test_us_hourly_edges_that_have_no_table():
+    with pytest.raises(ValueError, match="0.125"):
+        hourly_sub_index(Pollutant.O3, [0.124], Standard.US)  # just below the 1-hour table
+    assert hourly_sub_index(Pollutant.O3, [0.125], Standard.US).aqi == 101
+    with pytest.raises(ValueError, match="no hourly CO"):
+        hourly_sub_index(Pollutant.CO, [4.4], Standard.US)
+    for p in Pollutant:
+        with pytest.raises(ValueError, match="≥ 0"):
+            sub_index(
+                p, Averaging.H24 if p in (Pollutant.PM25, Pollutant.PM10) else Averaging.H1, -0.1, Standard.US
+            )
+
+
+VN_TABLES = sorted(VN_SEGMENTS, key=lambda k: (k[0].value, k[1].value))
+
+
+def _vn_daily_hours(p: Pollutant, avg: Averaging, c: float) -> list[float] | None:
+    if p is Pollutant.O3 and avg is Averaging.H1:
+        return [c] + [0.0] * 23  # the 1-hour maximum rules; the 8-hour mean stays low
+    if p is Pollutant.O3 and avg is Averaging.H8:
+        return [c] * 24  # the 8-hour table gives the higher index for equal hours
+    return [c] * 24
+
+
+@pytest.mark.parametrize(("p", "avg"), VN_TABLES, ids=[f"{p.value}-{a.value}" for p, a in VN_TABLES])
+def test_vn_every_breakpoint_hourly_and_daily(p, avg):
+    segments = VN_SEGMENTS[(p, avg)]
+    step = D("0.1")  # µg/m³; QĐ 1459 does not truncate, so 0.1 either side lands in the next segment
+    probes = []
+    for k, seg in enumerate(segments):
+        lo, hi = D(repr(float(seg.c_lo))), D(repr(float(seg.c_hi)))
+        probes += [(lo, seg.i_lo), (hi, seg.i_hi)]
+        probes.append((lo + step, _expected(lo + step, segments, None)))
+        probes.append((hi - step, _expected(hi - step, segments, None)))
+        if k + 1 < len(segments):
+            nxt = segments[k + 1]
+            probes.append((hi + step, _expected(hi + step, (nxt,), None)))  # just above: next segment
+            assert _expected(hi + step, (nxt,), None) >= seg.i_hi
+    for c, want in probes:
+        c = float(c)
+        assert sub_index(p, avg, c, Standard.VN).aqi == want, (p, avg, c)
+        if p in (Pollutant.PM25, Pollutant.PM10):
+            assert hourly_sub_index(p, [c] * 12, Standard.VN).aqi == want, ("NowCast", p, c)
+            assert daily_sub_index(p, [c] * 24, Standard.VN).aqi == want, ("daily", p, c)
+            continue
+        if avg is Averaging.H1:
+            assert hourly_sub_index(p, [c], Standard.VN).aqi == want, ("hourly", p, c)
+        hours = _vn_daily_hours(p, avg, c)
+        if p is Pollutant.O3 and avg is Averaging.H8 and c > 400:
+            continue  # above the 8-hour table the 1-hour one takes over (checked below)
+        d = daily_sub_index(p, hours, Standard.VN)
+        assert d.aqi == want and (c == 0 or d.averaging is avg), ("daily", p, avg, c)  # at 0 both tie
+    top = segments[-1]
+    above = sub_index(p, avg, top.c_hi + 0.1, Standard.VN)
+    assert above.beyond_scale and above.value > top.i_hi
+    with pytest.raises(ValueError, match="≥ 0"):
+        sub_index(p, avg, -0.1, Standard.VN)
+
+
+def test_vn_band_changes_exactly_between_50_and_51():
+    # PM2.5 24 h: 25 µg/m³ is I = 50 (Tốt); 25.3 gives 50.6 → 51 (Trung bình); 25.2 gives 50.4 → 50
+    assert daily_aqi({Pollutant.PM25: [25.0] * 24}).band.name_vi == "Tốt"
+    assert daily_aqi({Pollutant.PM25: [25.2] * 24}).aqi == 50
+    r = daily_aqi({Pollutant.PM25: [25.3] * 24})
+    assert r.aqi == 51 and r.band.name_vi == "Trung bình"
+    # half-up at exactly .5: 25.25 µg/m³ → 50.5 → 51
+    assert sub_index(Pollutant.PM25, Averaging.H24, 25.25).aqi == 51

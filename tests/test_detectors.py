@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import json
 import math
 import random
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import alerts.detectors.dedup
 import alerts.detectors.hst
 import alerts.detectors.iforest
 import alerts.detectors.likelihood
+import alerts.detectors.resonance
 import alerts.detectors.seasonal
 from alerts.detectors import REGISTRY, Detector, make_detector
 from alerts.detectors.iforest import _Compiled
@@ -100,6 +102,46 @@ def test_state_restore_gives_identical_subsequent_scores(name, params):
 
 
 @pytest.mark.parametrize(("name", "params"), CASES, ids=IDS)
+def test_state_is_plain_data_that_survives_json(name, params):
+    stream = traffic_stream(800)
+    det = make_detector(name, seed=3, **params)
+    run(det, stream[:450])
+    text = json.dumps(det.state(), allow_nan=False)  # only JSON types: no pickle, no objects, no inf
+    assert "pickle" not in text
+    restored = type(det).from_state(json.loads(text))
+    assert run(restored, stream[450:]) == run(det, stream[450:])
+    # state taken between score_one and learn_one resumes identically too
+    t, x = stream[450]
+    a = make_detector(name, seed=3, **params)
+    run(a, stream[:450])
+    a.score_one(x, t=t)
+    b = type(a).from_state(json.loads(json.dumps(a.state())))
+    assert run(b, stream[450:]) == run(a, stream[450:])
+
+
+@pytest.mark.parametrize(("name", "params"), CASES, ids=IDS)
+def test_state_of_another_detector_or_version_is_refused(name, params):
+    det = make_detector(name, seed=0, **params)
+    other = next(n for n in sorted(REGISTRY) if n != name)
+    with pytest.raises(ValueError, match="not a"):
+        type(det).from_state(make_detector(other).state())
+    with pytest.raises(ValueError, match="version"):
+        type(det).from_state({**det.state(), "version": 99})
+    with pytest.raises(ValueError, match="not a"):
+        type(det).from_state(b"\x80\x04K\x01.")  # a pickle is not accepted
+
+
+@pytest.mark.parametrize(("name", "params"), CASES, ids=IDS)
+def test_scores_are_causal_future_values_do_not_change_past_scores(name, params):
+    stream = traffic_stream(600)
+    changed = stream[:400] + [(t, {k: v * 3 + 50 for k, v in x.items()}) for t, x in stream[400:]]
+    assert (
+        run(make_detector(name, seed=4, **params), stream)[:400]
+        == run(make_detector(name, seed=4, **params), changed)[:400]
+    )
+
+
+@pytest.mark.parametrize(("name", "params"), CASES, ids=IDS)
 def test_clone_is_untrained_with_same_parameters(name, params):
     stream = traffic_stream(500)
     det = make_detector(name, seed=2, **params)
@@ -132,6 +174,14 @@ def test_bad_input_is_rejected_naming_the_value(name, params):
         det.score_one({"speed": math.nan}, t=T0)
     with pytest.raises(ValueError, match="non-empty mapping"):
         det.learn_one({}, t=T0)
+
+
+def test_registered_names_have_no_underscore_and_old_names_still_work():
+    from alerts.detectors import ALIASES
+
+    assert all("_" not in n for n in REGISTRY)  # NAB cuts detector names at the first underscore
+    for old, new in ALIASES.items():
+        assert type(make_detector(old)) is REGISTRY[new]
 
 
 def test_unknown_detector_and_bad_seed():
@@ -218,10 +268,73 @@ def test_likelihood_refractory_gives_one_alarm_per_incident():
     assert alarms(damped) == 1 and damped[700] == plain[700] >= 0.5
 
 
+def test_resonance_gates_a_spike_whose_shape_recurs_but_not_a_new_one():
+    # A daily spike of the same height at the same phase: after the first, its shape is known.
+    def scores(gate: float) -> list[float]:
+        det = make_detector("resonance", refractory=0, gate=gate)
+        out = []
+        for i in range(3000):
+            v = 10.0 + math.sin(2 * math.pi * i / 288) + (6.0 if i % 288 == 100 else 0.0)
+            v += 15.0 if i == 2800 else 0.0  # a jump never seen before
+            out.append(det.score_one({"value": v}))
+            det.learn_one({"value": v})
+        return out
+
+    gated, plain = scores(0.5), scores(1.0)
+    for k in range(2, 10):
+        i = k * 288 + 100
+        assert plain[i] > 0.5 > gated[i] == pytest.approx(0.5 * plain[i])
+    assert gated[2800] == plain[2800] >= 0.99
+
+
+def test_resonance_warmup_and_refractory():
+    det = make_detector("resonance", warmup=300)
+    scores = run(det, traffic_stream())
+    assert max(scores[:300]) == 0.0
+    jam = scores[700:720]
+    assert jam[0] >= 0.5 and max(jam[1:]) == 0.0  # one alarm per incident
+    plain = run(make_detector("resonance", warmup=300, refractory=0, damping=1.0), traffic_stream())
+    assert sum(v >= 0.5 for v in plain[700:720]) > 1
+
+
+def test_resonance_context_signal_flags_a_shape_never_seen():
+    # A square wave that suddenly stays mid-level (NAB's "flatmiddle" kind): values stay in range,
+    # so only the context signal can see it.
+    det = make_detector("resonance")
+    scores = []
+    for i in range(4000):
+        v = 0.0 if (i // 50) % 2 else 10.0
+        if 3000 <= i < 3300:
+            v = 5.0
+        scores.append(det.score_one({"value": v}))
+        det.learn_one({"value": v})
+    assert max(scores[3000:3300]) >= 0.5
+    assert max(scores[1000:3000]) < 0.25  # well under the alarm level (0.5)
+    assert det.explain({"value": 5.0}).endswith(")")
+
+
 @pytest.mark.parametrize(
     "module",
-    [alerts.detectors.seasonal, alerts.detectors.iforest, alerts.detectors.hst, alerts.detectors.likelihood],
+    [
+        alerts.detectors.seasonal,
+        alerts.detectors.iforest,
+        alerts.detectors.hst,
+        alerts.detectors.likelihood,
+        alerts.detectors.resonance,
+        alerts.detectors.dedup,
+    ],
 )
 def test_docstring_examples(module):
     failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert tried > 0 and failures == 0
+
+
+def test_resonance_defaults_are_a_point_of_the_declared_lofo_grid():
+    # The defaults are the grid point that scored best out of sample (python -m alerts.nab_lofo).
+    from alerts.nab_lofo import GRIDS, grid_points
+
+    params = make_detector("resonance")._params()
+    points = grid_points(GRIDS["resonance"])
+    assert any(
+        all(params[k] == (list(v) if isinstance(v, tuple) else v) for k, v in p.items()) for p in points
+    )

@@ -216,3 +216,165 @@ def test_cli_smoke_run_on_one_traffic_file(tmp_path):
     assert result.exit_code == 0, result.output
     assert "likelihood: standard" in result.output
     assert (tmp_path / "results" / "likelihood" / "realTraffic" / "likelihood_TravelTime_387.csv").is_file()
+
+
+# --------------------------------------------------------------------------- files as NAB reads them
+
+
+def _corpus(tmp_path: Path, rows: list[tuple[str, float]], windows: list[list[str]]) -> Path:
+    import json
+
+    root = tmp_path / "nab"
+    (root / "data" / "demo").mkdir(parents=True)
+    (root / "labels").mkdir()
+    lines = ["timestamp,value", *(f"{t},{v}" for t, v in rows)]
+    (root / "data" / "demo" / "dst.csv").write_text("\n".join(lines) + "\n")
+    (root / "labels" / "combined_windows.json").write_text(json.dumps({"demo/dst.csv": windows}))
+    return root
+
+
+def _fall_back_rows() -> list[tuple[str, float]]:
+    """Hourly rows of two days where 01:00 of the second night repeats (a daylight-saving fall-back)."""
+    rows = [(f"2013-11-02 {h:02d}:00:00", float(h)) for h in range(24)]
+    rows += [("2013-11-03 00:00:00", 100.0), ("2013-11-03 01:00:00", 101.0), ("2013-11-03 01:00:00", 102.0)]
+    rows += [(f"2013-11-03 {h:02d}:00:00", 100.0 + h) for h in range(2, 24)]
+    return rows
+
+
+def test_repeated_hour_file_is_read_in_file_order_with_windows_at_first_matching_rows(tmp_path):
+    rows = _fall_back_rows()
+    root = _corpus(tmp_path, rows, [["2013-11-03 01:00:00", "2013-11-03 03:00:00"]])
+    (f,) = nab.load_corpus(root)
+    assert len(f.values) == len(rows) == 49
+    np.testing.assert_array_equal(f.values, [v for _, v in rows])  # nothing dropped, merged or sorted
+    # NAB enters the window at the first 01:00 row (25) and its right edge is the first 03:00 row (28).
+    assert f.windows == ((25, 28),)
+    assert f.labels[25:29].tolist() == [1, 1, 1, 1] and f.labels.sum() == 4
+
+
+def test_out_of_order_timestamps_keep_file_order(tmp_path):
+    rows = [(f"2014-01-01 {h:02d}:00:00", float(h)) for h in range(20)]
+    rows[10], rows[11] = rows[11], rows[10]  # 11:00 before 10:00
+    root = _corpus(tmp_path, rows, [["2014-01-01 10:00:00", "2014-01-01 12:00:00"]])
+    (f,) = nab.load_corpus(root)
+    assert f.values[10] == 11.0 and f.values[11] == 10.0
+    assert f.windows == ((11, 12),)  # 10:00 is row 11; 12:00 is row 12
+
+
+def test_windows_nab_cannot_match_are_dropped_or_refused_as_nab_does(tmp_path):
+    rows = _fall_back_rows()
+    root = _corpus(tmp_path, rows, [["2013-11-02 05:30:00", "2013-11-02 08:00:00"]])
+    with pytest.warns(UserWarning, match="NAB never scores it"):
+        (f,) = nab.load_corpus(root)
+    assert f.windows == ()
+    root2 = _corpus(tmp_path / "b", rows, [["2013-11-02 05:00:00", "2013-11-02 08:30:00"]])
+    with pytest.raises(ValueError, match="does not match"):
+        nab.load_corpus(root2)
+
+
+def test_results_of_a_repeated_hour_file_keep_every_row_and_refuse_underscored_names(tmp_path):
+    import pandas as pd
+
+    from alerts.evaluate_nab import evaluate, write_results
+
+    rows = _fall_back_rows()
+    root = _corpus(tmp_path, rows, [["2013-11-03 01:00:00", "2013-11-03 03:00:00"]])
+    evaluate(root, tmp_path / "out", ["resonance", "seasonal_dedup"], progress=False)
+    for name in ("resonance", "seasonaldedup"):  # the old name runs under the new one
+        df = pd.read_csv(tmp_path / "out" / "results" / name / "demo" / f"{name}_dst.csv")
+        assert list(df.columns) == ["timestamp", "value", "anomaly_score", "label"]
+        assert df["timestamp"].tolist() == [t for t, _ in rows]
+        assert df["label"].sum() == 4
+    files = nab.load_corpus(root)
+    with pytest.raises(ValueError, match="no '_'"):
+        write_results(tmp_path, "my_detector", files, [np.zeros(49)])
+
+
+# --------------------------------------------------------------------------- leave-one-folder-out
+
+
+def test_lofo_chooses_on_the_other_folders_and_scores_the_held_out_one():
+    from alerts.nab_lofo import grid_points, lofo
+
+    files = [
+        tiny(folder="a", name="a1.csv"),
+        tiny(folder="b", name="b1.csv"),
+        tiny(folder="b", name="b2.csv"),
+        tiny(folder="c", name="c1.csv"),
+        tiny(folder="c", name="c2.csv"),
+    ]
+    hit = detections(1000, [500])  # the first row of the window
+    # p=0 is perfect on folder a only, p=1 on b and c only.
+    good = {0: {"a"}, 1: {"b", "c"}}
+    runs = []
+
+    def run(params):
+        runs.append(params)
+        return [hit if f.folder in good[params["p"]] else np.zeros(1000) for f in files]
+
+    res = lofo("demo", files, run, grid_points({"p": (0, 1)}))
+    assert runs == [{"p": 0}, {"p": 1}]  # each grid point runs once
+    chosen = {r.folder: r.params["p"] for r in res.folds if r.profile == "standard"}
+    # Held out, folder a would score 100 with p=0, but the choice is made on b and c: p=1.
+    assert chosen == {"a": 1, "b": 1, "c": 1}
+    held = {r.folder: r.normalised for r in res.folds if r.profile == "standard"}
+    assert held == {"a": pytest.approx(0.0), "b": pytest.approx(100.0), "c": pytest.approx(100.0)}
+    # pooled: raw -1 + 2 + 2 over 5 windows -> 100 * (3 + 5) / 10
+    assert res.pooled["standard"] == pytest.approx(80.0)
+    assert res.in_sample[0]["standard"] == pytest.approx(20.0)  # p=0 in sample: 1 of 5 windows
+    # Out of sample p=0 never gets a threshold that detects anything where it matters.
+    assert res.out_of_sample[0]["standard"] == pytest.approx(0.0)
+    assert res.out_of_sample[1]["standard"] == pytest.approx(80.0)
+    assert res.recommended == {"p": 1}
+
+
+def test_lofo_reports_a_folder_without_windows_by_its_raw_cost():
+    from alerts.nab_lofo import lofo
+
+    files = [tiny(folder="a", name="a1.csv"), tiny(folder="z", name="z1.csv", windows=())]
+    s = detections(1000, [500, 800])  # a hit, and a false positive far after the window
+
+    res = lofo("demo", files + [tiny(folder="b", name="b1.csv")], lambda p: [s, s, s], [{}])
+    z = next(r for r in res.folds if r.folder == "z" and r.profile == "standard")
+    assert math.isnan(z.normalised) and z.fp == 2 and z.raw == pytest.approx(-0.22)
+
+
+def test_cli_rejects_a_lofo_detector_without_a_grid(tmp_path):
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(_cli(), ["evaluate", "nab", "--lofo", "hst", "--out", str(tmp_path)])
+    assert result.exit_code != 0 and "no LOFO grid" in result.output
+
+
+@needs_nab
+def test_cli_lofo_writes_the_table_into_the_report(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    args = ["evaluate", "nab", "--detectors", "likelihood", "--lofo", "likelihood", "--limit-files", "7"]
+    args += ["--folders", "artificialNoAnomaly,realTraffic", "--out", str(tmp_path), "--data", str(NAB_ROOT)]
+    result = CliRunner().invoke(_cli(), args)
+    assert result.exit_code == 0, result.output
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "## Leave-one-folder-out: `likelihood`" in report and "| realTraffic |" in report
+    assert "| ARTime (published) | all 58 | 74.9 | 65.1 | 80.4 |" in report
+    data = json.loads((tmp_path / "lofo_likelihood.json").read_text())
+    assert len(data["points"]) == 8 and {f["folder"] for f in data["folds"]} == {
+        "artificialNoAnomaly",
+        "realTraffic",
+    }
+    assert (tmp_path / "plots" / "lofo_likelihood.png").stat().st_size > 1000
+
+
+def test_a_window_inside_the_probationary_period_is_neither_rewarded_nor_charged():
+    # NAB names every probationary row "probationary", so such a window never enters its score.
+    f = tiny(windows=((50, 99), (500, 599)))  # probation = 150 rows
+    assert f.scored_windows == ((500, 599),)
+    assert nab.null_score([f], nab.STANDARD) == -1.0 and nab.perfect_score([f], nab.STANDARD) == 1.0
+    res = nab.score_at([f], [detections(1000, [500])], nab.STANDARD, 0.5)
+    assert (res.score, res.tp, res.fn) == (pytest.approx(1.0), 1, 0)
+    assert nab.optimise_threshold([f], [detections(1000, [500])], nab.STANDARD).score == pytest.approx(1.0)
+    # ... but its end still discounts a false positive shortly after it, as in NAB's sweeper
+    near = nab.score_at([f], [detections(1000, [500, 160])], nab.STANDARD, 0.5).score
+    assert near == pytest.approx(1.0 + 0.11 * nab.scaled_sigmoid(abs(99 - 160) / 49))

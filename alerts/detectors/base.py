@@ -13,20 +13,22 @@ Usage in a stream (score first, so a point is judged by a model that has not see
         det.learn_one(x, t=t)
 
 Every detector is seeded with its own private generator (never the module-level ``random``), so the
-same seed and the same stream give the same scores. ``state()`` returns bytes from which
-``type(det).from_state(...)`` rebuilds a detector that scores the rest of the stream identically.
-The bytes are a pickle: only restore state that this process family wrote itself.
+same seed and the same stream give the same scores. ``state()`` returns plain data — a dict of
+strings, numbers, lists and dicts that ``json.dumps`` accepts — from which ``type(det).from_state(...)``
+rebuilds a detector that scores the rest of the stream identically. No pickle: restoring state read
+from a database runs no code, it only fills numbers into a detector built from its own parameters.
 """
 
 from __future__ import annotations
 
 import abc
 import math
-import pickle
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar, Self
 
+#: Version of the state layout written by :meth:`Detector.state`.
+STATE_VERSION = 1
 WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 FEATURE_NAMES_VI = {
@@ -62,19 +64,34 @@ class Detector(abc.ABC):
     def explain(self, x: Mapping[str, float], *, t: datetime | None = None, lang: str = "en") -> str:
         """A sentence an operator can read saying why ``x`` is (or is not) unusual."""
 
-    def state(self) -> bytes:
-        """Everything needed to resume this detector, as bytes."""
-        return pickle.dumps(self.__dict__, protocol=pickle.HIGHEST_PROTOCOL)
+    def state(self) -> dict[str, Any]:
+        """Everything needed to resume this detector, as JSON-able data (no pickle)."""
+        return {
+            "detector": self.name,
+            "version": STATE_VERSION,
+            "params": self._params(),
+            "data": self._dump(),
+        }
 
     @classmethod
-    def from_state(cls, state: bytes) -> Self:
-        """Rebuild a detector from :meth:`state` output."""
-        obj = cls.__new__(cls)
-        data = pickle.loads(state)
-        if not isinstance(data, dict) or "seed" not in data:
-            raise ValueError(f"not a {cls.__name__} state: {type(data).__name__}")
-        obj.__dict__.update(data)
+    def from_state(cls, state: Mapping[str, Any]) -> Self:
+        """Rebuild a detector from :meth:`state` output (also after a JSON round trip)."""
+        if not isinstance(state, Mapping) or state.get("detector") != cls.name:
+            got = state.get("detector") if isinstance(state, Mapping) else type(state).__name__
+            raise ValueError(f"not a {cls.name} state: {got!r}")
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"unsupported {cls.name} state version {state.get('version')!r}")
+        obj = cls(**state["params"])
+        obj._load(state["data"])
         return obj
+
+    @abc.abstractmethod
+    def _dump(self) -> Any:
+        """What this detector has learnt, as JSON-able data (read back by :meth:`_load`)."""
+
+    @abc.abstractmethod
+    def _load(self, data: Any) -> None:
+        """Fill a freshly constructed detector with :meth:`_dump` output."""
 
     def clone(self) -> Self:
         """A fresh, untrained detector with the same parameters."""

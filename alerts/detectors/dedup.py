@@ -86,6 +86,13 @@ class Dedup(Detector):
     def explain(self, x: Mapping[str, float], *, t: datetime | None = None, lang: str = "en") -> str:
         return self.inner.explain(x, t=t, lang=lang)
 
+    def _dump(self) -> dict[str, Any]:
+        return {"quiet": self._quiet, "peak": self._peak, "inner": self.inner._dump()}
+
+    def _load(self, data: Mapping[str, Any]) -> None:
+        self._quiet, self._peak = int(data["quiet"]), float(data["peak"])
+        self.inner._load(data["inner"])
+
     @classmethod
     def _test_params(cls) -> list[dict[str, Any]]:
         return [{**p, "period": 50} for p in cls.inner_cls._test_params()[:1]]
@@ -94,7 +101,7 @@ class Dedup(Detector):
 class SeasonalDedup(Dedup):
     """:class:`SeasonalBaseline` raising one alarm per incident (alarm at z = 6)."""
 
-    name = "seasonal_dedup"
+    name = "seasonaldedup"
     inner_cls = SeasonalBaseline
     default_alarm = 0.5
 
@@ -102,6 +109,6 @@ class SeasonalDedup(Dedup):
 class IsolationForestDedup(Dedup):
     """:class:`WindowedIsolationForest` raising one alarm per incident (alarm at its protect level)."""
 
-    name = "iforest_dedup"
+    name = "iforestdedup"
     inner_cls = WindowedIsolationForest
     default_alarm = 0.68

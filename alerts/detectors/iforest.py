@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Mapping
 from datetime import datetime
@@ -71,6 +72,24 @@ class _Compiled:
         self.roots = starts.astype(np.intp)
         self.max_depth = max(t.max_depth for t in trees)
         self.norm = len(trees) * float(_average_path_length(np.array([forest._max_samples]))[0])
+
+    _ARRAYS = ("feature", "threshold", "left", "right", "leaf_depth", "roots")
+
+    def dump(self) -> dict[str, Any]:
+        # The walked arrays themselves, not the sklearn forest: restoring needs no refit and no pickle.
+        out: dict[str, Any] = {k: getattr(self, k).tolist() for k in self._ARRAYS}
+        out["threshold"] = [None if math.isinf(v) else v for v in out["threshold"]]  # JSON has no inf
+        return {**out, "max_depth": int(self.max_depth), "norm": float(self.norm)}
+
+    @classmethod
+    def load(cls, d: Mapping[str, Any]) -> _Compiled:
+        obj = cls.__new__(cls)
+        for k in ("feature", "left", "right", "roots"):
+            setattr(obj, k, np.array(d[k], dtype=np.intp))
+        obj.threshold = np.array([np.inf if v is None else v for v in d["threshold"]], dtype=float)
+        obj.leaf_depth = np.array(d["leaf_depth"], dtype=float)
+        obj.max_depth, obj.norm = int(d["max_depth"]), float(d["norm"])
+        return obj
 
     def score(self, v: np.ndarray) -> float:
         # sklearn compares float32 inputs against float64 thresholds; do the same for equal results.
@@ -184,6 +203,25 @@ class WindowedIsolationForest(Detector):
         self._model = _Compiled(forest)
         self._last = None
         self._since_fit = 0
+
+    def _dump(self) -> dict[str, Any]:
+        return {
+            "rng": self._rng.bit_generator.state,  # a dict of ints: the generator resumes exactly
+            "keys": None if self._keys is None else list(self._keys),
+            "prev": None if self._prev is None else self._prev.tolist(),
+            "buf": [v.tolist() for v in self._buf],
+            "since_fit": self._since_fit,
+            "model": None if self._model is None else self._model.dump(),
+        }
+
+    def _load(self, data: Mapping[str, Any]) -> None:
+        self._rng.bit_generator.state = data["rng"]
+        self._keys = None if data["keys"] is None else tuple(data["keys"])
+        self._prev = None if data["prev"] is None else np.array(data["prev"], dtype=float)
+        self._buf = deque((np.array(v, dtype=float) for v in data["buf"]), maxlen=self.window)
+        self._since_fit = int(data["since_fit"])
+        self._model = None if data["model"] is None else _Compiled.load(data["model"])
+        self._last = None
 
     def explain(self, x: Mapping[str, float], *, t: datetime | None = None, lang: str = "en") -> str:
         check_lang(lang)

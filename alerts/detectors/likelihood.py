@@ -257,6 +257,47 @@ class SurpriseLikelihood(Detector):
         s.lo, s.hi = min(s.lo, v), max(s.hi, v)
         s.n += 1
 
+    # ------------------------------------------------------------------ state as data
+    def _dump(self) -> dict[str, Any]:
+        def moments(m: _Moments) -> list[Any]:
+            # running sums as they are, so a restored stream is bit-identical
+            return [list(m.values), m.total, m.total_sq]
+
+        streams = {}
+        for key, s in self._streams.items():
+            streams[key] = {
+                "window": list(s.window),
+                "recent": list(s.recent),
+                "old": moments(s.old),
+                "maxq": [list(p) for p in s.maxq],
+                "minq": [list(p) for p in s.minq],
+                "raws": {k: moments(m) for k, m in s.raws.items()},
+                "lo": s.lo if s.n else None,  # JSON has no infinity; n == 0 means "none seen"
+                "hi": s.hi if s.n else None,
+                "n": s.n,
+            }
+        return {"quiet": self._quiet, "streams": streams}
+
+    def _load(self, data: Mapping[str, Any]) -> None:
+        def moments(m: _Moments, d: list[Any]) -> None:
+            m.values = deque(float(v) for v in d[0])
+            m.total, m.total_sq = float(d[1]), float(d[2])
+
+        self._quiet = int(data["quiet"])
+        for key, d in data["streams"].items():
+            s = self._stream(key)
+            s.window = deque(float(v) for v in d["window"])
+            s.ordered = sorted(s.window)
+            s.recent = deque(float(v) for v in d["recent"])
+            moments(s.old, d["old"])
+            s.maxq = deque((int(i), float(v)) for i, v in d["maxq"])
+            s.minq = deque((int(i), float(v)) for i, v in d["minq"])
+            for k, m in s.raws.items():
+                moments(m, d["raws"][k])
+            s.n = int(d["n"])
+            if s.n:
+                s.lo, s.hi = float(d["lo"]), float(d["hi"])
+
     # ------------------------------------------------------------------ explanation
     def explain(self, x: Mapping[str, float], *, t: datetime | None = None, lang: str = "en") -> str:
         check_lang(lang)

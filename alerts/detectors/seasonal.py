@@ -178,6 +178,33 @@ class SeasonalBaseline(Detector):
         z = max(self._z(k, float(v), t)[0] for k, v in x.items())
         return squash(z, self.z_scale)
 
+    def _dump(self) -> dict[str, Any]:
+        # slot keys ("w", 27) become [kind, number] pairs: JSON objects only have string keys
+        return {
+            key: {
+                "slots": [[kind, num, list(q)] for (kind, num), q in slots.items()],
+                "periods": [
+                    [kind, num, last, count] for (kind, num), (last, count) in self._periods[key].items()
+                ],
+                "global": list(self._global[key]),
+            }
+            for key, slots in self._hist.items()
+        }
+
+    def _load(self, data: Mapping[str, Any]) -> None:
+        sizes = {"w": self.slot_size, "d": self.day_size, "a": self.global_size}
+        for key, d in data.items():
+            self._hist[key] = {
+                (kind, int(num)): deque((float(v) for v in vals), maxlen=sizes[kind])
+                for kind, num, vals in d["slots"]
+            }
+            self._periods[key] = {
+                (kind, int(num)): (None if last is None else int(last), int(count))
+                for kind, num, last, count in d["periods"]
+            }
+            n, scale = d["global"]
+            self._global[key] = (int(n), float(scale))
+
     def explain(self, x: Mapping[str, float], *, t: datetime | None = None, lang: str = "en") -> str:
         check_lang(lang)
         check_x(x)
