@@ -15,7 +15,7 @@ from psycopg_pool import ConnectionPool
 
 from ioc.i18n import t
 from ioc.settings import Settings
-from ioc.web import auth, ids
+from ioc.web import auth, basemap, ids
 from ioc.web.layer_blobs import BLOBS, LAYER_URL_PREFIX
 from ioc.web.open311 import register_open311
 from ioc.web.snapshot import EXTENSION, LiveSnapshot
@@ -54,6 +54,7 @@ def create_app(
         snapshot.start()
     server.extensions[EXTENSION] = {"settings": settings, "pool": pool, "live": snapshot}
     auth.install(server, settings, pool)
+    basemap.register(server)  # the offline vector base map, per zoom band
     register_open311(server, settings)  # GeoReport v2 for other city systems (its own key-based auth)
 
     @server.get(LAYER_URL_PREFIX + "<digest>.json")

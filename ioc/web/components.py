@@ -17,7 +17,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from ioc.i18n import Lang, fmt_number, fmt_time, local, t
-from ioc.web import ids
+from ioc.web import basemap, ids
 from ioc.web.queries import AlertRow
 from ioc.web.snapshot import CityState, Snapshot
 from layers.base import Legend
@@ -287,7 +287,9 @@ def map_view(
     Without ``tile_url`` (no internet in the operations room) the map is drawn on a plain
     background and stays readable from the administrative boundaries.
     """
-    base: list[Any] = [dl.TileLayer(url=tile_url, maxZoom=19)] if tile_url else []
+    # The offline vector base (sea, rivers, roads, units, names) always; online tiles only if configured.
+    base: list[Any] = [*([dl.TileLayer(url=tile_url, maxZoom=19)] if tile_url else []),
+                       *basemap.layers(page, "dark" if page == "wall" else "light")]
     if interactive:
         overlays = [
             dl.Overlay(_geojson(page, s.layer_id, s.cluster), name=t(s.title_key, lang), checked=s.checked)
@@ -314,7 +316,7 @@ def map_view(
         zoom=zoom,
         zoomSnap=0.25,
         className=f"ioc-map ioc-map-{page}",
-        attributionControl=False,
+        attributionControl=False,  # the base map adds its own credit line (OpenStreetMap, GSHHG, the 2025 units)
         zoomControl=interactive,
         dragging=interactive,
         scrollWheelZoom=interactive,

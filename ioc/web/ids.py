@@ -59,3 +59,8 @@ def wall_panel_body(name: str) -> dict[str, str]:
 def wall_updated(name: str) -> dict[str, str]:
     """The "last updated" label of a wall panel (turns red when stale)."""
     return {"type": "wall-updated", "panel": name}
+
+
+def base_layer(page: Page, name: str) -> dict[str, str]:
+    """A base-map layer (sea, water, boundaries, roads, landmarks) of a page's map."""
+    return {"type": "base-layer", "page": page, "name": name}

@@ -20,7 +20,6 @@ from typing import Any
 
 import flask
 import psycopg
-import shapely
 
 from ioc.settings import Settings
 from ioc.state import AirState, Boundaries, CameraState, CameraStatus, CityState, TrafficState  # noqa: F401
@@ -162,13 +161,14 @@ def history_states(
 
 def load_boundaries(on: date | None = None) -> Boundaries:
     """The finest units of the boundary set in force (installed sets first, then the defaults)."""
-    from geodata.boundaries import boundary_set_for, load_boundary_sets, to_geojson
+    from geodata.boundaries import boundary_set_for, city_bounds, load_boundary_sets, to_geojson
 
     bset = boundary_set_for(on or datetime.now(UTC).date(), load_boundary_sets())
     level = bset.levels[-1]
     geo = to_geojson(bset, level, tolerance=0.0005, decimals=4)
     names = {u.code: u.full_name for u in bset.features}
-    w, s, e, n = shapely.unary_union([u.geometry for u in bset.units(level)]).bounds
+    # Fit the mainland with Cát Hải and Cát Bà; Bạch Long Vĩ, ~110 km out, would shrink the city.
+    w, s, e, n = city_bounds(bset).main
     return Boundaries(
         bset.id, bset.approximate, level, MappingProxyType(geo), MappingProxyType(names), (w, s, e, n)
     )

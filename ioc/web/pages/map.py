@@ -8,12 +8,13 @@ import dash
 from dash import ALL, Input, Output, State, callback, dcc, html
 
 from ioc.i18n import Lang, t
-from ioc.web import auth, components, ids
+from ioc.web import auth, basemap, components, ids
 from ioc.web.layer_blobs import payload
 from ioc.web.pages._live import live_refresh
 from ioc.web.snapshot import live, web_settings
 
 dash.register_page(__name__, path="/", name="map", title="IOC Hải Phòng")
+basemap.register_band_switch("map", ids.MAP)
 
 
 def forbidden(lang: Lang) -> html.Div:

@@ -9,11 +9,12 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, dcc, html
 
 from ioc.i18n import t
-from ioc.web import auth, components, ids
+from ioc.web import auth, basemap, components, ids
 from ioc.web.pages._live import live_refresh
 from ioc.web.snapshot import web_settings
 
 dash.register_page(__name__, path="/tablet", name="tablet", title="IOC Hải Phòng – Tablet")
+basemap.register_band_switch("tablet", ids.TABLET_MAP)
 
 
 def layout(**_query: Any) -> html.Div:

@@ -16,13 +16,14 @@ from dash.exceptions import PreventUpdate
 
 from alerts.aqi import band_for
 from ioc.i18n import Lang, fmt_date, fmt_number, fmt_time, t
-from ioc.web import auth, components, ids
+from ioc.web import auth, basemap, components, ids
 from ioc.web.pages._live import layer_update
 from ioc.web.snapshot import CityState, Snapshot, live, web_settings
 from layers import traffic as traffic_layer
 from layers.registry import LAYERS
 
 dash.register_page(__name__, path="/wall", name="wall", title="IOC Hải Phòng – Wall")
+basemap.register_band_switch("wall", ids.WALL_MAP)
 
 DEFAULT_ROTATE_S = 15
 DEFAULT_STALE_S = 120
