@@ -312,8 +312,6 @@ def map_view(
     return dl.Map(
         children,
         id=map_id,
-        center=HAIPHONG_CENTER,
-        zoom=zoom,
         zoomSnap=0.25,
         className=f"ioc-map ioc-map-{page}",
         attributionControl=False,  # the base map adds its own credit line (OpenStreetMap, GSHHG, the 2025 units)
@@ -322,5 +320,8 @@ def map_view(
         scrollWheelZoom=interactive,
         doubleClickZoom=interactive,
         keyboard=interactive,
-        **({"bounds": bounds} if bounds else {}),  # fit the city whatever the screen size (wall at 4K)
+        center=HAIPHONG_CENTER,
+        # Fit the city whatever the screen size (wall at 4K): dash-leaflet fits ``bounds`` at creation
+        # only when no zoom is given, so the zoom is passed only without bounds.
+        **({"bounds": bounds, "boundsOptions": {"padding": [8, 8]}} if bounds else {"zoom": zoom}),
     )
