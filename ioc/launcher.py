@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -168,21 +167,11 @@ class Stack:
 
 
 def ensure_initial_admin(conn: psycopg.Connection, data_dir: Path) -> Path | None:
-    """On a database with no users, create ``admin`` with a random password kept in a 0600 file.
+    """On a database with no users, ``admin`` with a random temporary password in a 0600 file
+    (see :func:`ioc.accounts.ensure_initial_admin`: the first login must set a new one)."""
+    from ioc.accounts import ensure_initial_admin as create_first_admin
 
-    There is no default password: the first operator reads this file, logs in, and adds real accounts.
-    """
-    from ioc.accounts import add_user
-
-    if conn.execute("SELECT EXISTS (SELECT 1 FROM users)").fetchone()[0]:  # type: ignore[index]
-        return None
-    password = secrets.token_urlsafe(12)
-    add_user(conn, "admin", password, "admin", "Quản trị viên")
-    conn.commit()
-    path = data_dir / "initial-admin-password"
-    path.touch(mode=0o600)
-    path.write_text(password + "\n")
-    return path
+    return create_first_admin(conn, data_dir)
 
 
 def _unit_assigner():  # type: ignore[no-untyped-def]

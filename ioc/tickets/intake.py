@@ -30,6 +30,7 @@ from typing import LiteralString
 import psycopg
 from psycopg.rows import class_row
 
+from ioc.crypto import decrypt_opt, default_keyring
 from ioc.settings import Settings
 from ioc.tickets import store
 from ioc.tickets.calendar import WorkingCalendar, deadline_for, default_calendar
@@ -62,8 +63,8 @@ class FeedbackRow:
     lat: float
     photo_urls: list[str]
     channel: str
-    reporter_name: str | None
-    reporter_phone: str | None
+    reporter_name: str | None = field(repr=False)  # ciphertext as stored
+    reporter_phone: str | None = field(repr=False)
 
 
 _PENDING: LiteralString = (
@@ -148,8 +149,9 @@ class Intake:
             lat=r.lat,
             admin_unit=self.units.name(r.admin_unit, r.event_time),
             photo_urls=tuple(r.photo_urls),
-            reporter_name=r.reporter_name,
-            reporter_phone=r.reporter_phone,
+            # The spine stores them encrypted (streams.tables); the ticket store encrypts them again.
+            reporter_name=decrypt_opt(default_keyring(), r.reporter_name, "feedback_events.reporter_name"),
+            reporter_phone=decrypt_opt(default_keyring(), r.reporter_phone, "feedback_events.reporter_phone"),
             source_event_id=r.event_id,
         )
         self.receive(conn, new, suggestion, now, points)
