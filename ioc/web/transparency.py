@@ -68,6 +68,7 @@ def register_transparency(server: flask.Flask, pool: ConnectionPool) -> None:
             _PAGE, t=t, lang=lang, cards=cards, other="en" if lang == "vi" else "vi",
             switch=t("transparency.switch", lang), logged_in=auth.current_principal() is not None,
             home=t("transparency.home", lang), login=t("transparency.login", lang), photo=t("transparency.photo", lang),
+            page_id=tid.TRANSPARENCY, list_id=tid.TRANSPARENCY_LIST,
         )  # fmt: skip
         resp = flask.Response(html, mimetype="text/html")
         resp.headers["Cache-Control"] = "public, max-age=60"
