@@ -43,11 +43,14 @@ _CCCD_RE = re.compile(r"(?<![\w.])\d{12}(?![\w.])")
 _ID_RE = re.compile(r"(?<![\w.])\d{9}(?![\w.])")
 # Vietnamese plates: 15A-123.45, 15A1-234.56, 29LD 12345, 15B12345.
 _PLATE_RE = re.compile(r"(?<!\w)\d{2}\s?[A-ZĐ]{1,2}\d?[\s-]?\d{3}\.?\d{1,2}(?!\w)")
-# "số nhà 45", "nhà số 12A", "số 45/3", "ngõ 12 số 7" → the number after số / nhà / số nhà.
-_HOUSE_RE = re.compile(
-    r"\b((?:số\s+nhà|nhà\s+số|nhà|số|sn)\s*)(\d+[A-Za-z]?(?:/\d+[A-Za-z]?)*)\b", re.IGNORECASE | re.UNICODE
-)
+# House numbers: "số nhà 45", "nhà số 12A", "nhà 7", "SN 3/2", and "số 45" before a street ("số 45 Lạch
+# Tray", "số 12 ngõ 5"); "phản ánh số 1" and counts stay.
+_NUM = r"\d+[A-Za-z]?(?:/\d+[A-Za-z]?)*"
+_HOUSE_RE = re.compile(rf"(?<!\w)((?:số\s+nhà|nhà\s+số|nhà|sn)\s*)({_NUM})(?!\w)", re.IGNORECASE | re.UNICODE)
 _UPPER = "A-ZÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬĐÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
+_STREET_NUM_RE = re.compile(  # "số 45" before a street keyword or a capitalised street name
+    rf"(?<!\w)((?i:số)\s+)({_NUM})(?=\s+(?:(?i:phố|đường|ngõ|ngách|hẻm|kiệt|tổ)\b|[{_UPPER}]))", re.UNICODE
+)
 _NAME_WORD = rf"[{_UPPER}][^\W\d_]*"
 # A name after an introduction or a kinship/courtesy word: "tôi là Trần Văn Bình", "chị Lan", "ông Hùng".
 _INTRO = (r"tôi\s+là|tên\s+tôi\s+là|tên\s+là|tôi\s+tên|em\s+là|mình\s+là|người\s+phản\s+ánh\s*:?|"
@@ -98,6 +101,7 @@ def scrub_text(text: str, reporter_name: str | None = None, reporter_phone: str 
     out = _LOWER_INTRO_RE.sub(lambda m: m.group(1) + NAME_PLACEHOLDER, out)
     out = _NAMED_RE.sub(lambda m: m.group(1) + PERSON_PLACEHOLDER, out)
     out = _HOUSE_RE.sub(lambda m: m.group(1) + HOUSE_PLACEHOLDER, out)
+    out = _STREET_NUM_RE.sub(lambda m: m.group(1) + HOUSE_PLACEHOLDER, out)
     return out
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import dash
 import flask
 from dash import dcc, html
+from dash._pages import _path_to_page  # the router's own lookup: what it renders is what we decide
 from psycopg_pool import ConnectionPool
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -217,8 +218,15 @@ def install_policy(app: dash.Dash, settings: Settings, pool: ConnectionPool) -> 
             return denied(principal, d, UPDATE_ROUTE, body["output"][:200])
         name = callback_name(entry["callback"])
         if name == PAGE_ROUTER:
-            path = _pathname(body)
-            d = decide(principal, Resource.page(path)) if path in PAGES else Decision(True, "no such page")
+            # The page Dash's router will render, found the way the router finds it.
+            page, _ = _path_to_page(app.strip_relative_path(_pathname(body)))
+            path = page.get("path") if page else None
+            if path is None:
+                d = Decision(True, "no such page: Dash renders its 404")
+            else:
+                d = decide(principal, Resource.page(path))
+                if path not in PAGES:
+                    d = Decision(False, f"no policy for page {path!r}")
         else:
             d = decide(principal, Resource.callback(name))
         if not d:
@@ -230,7 +238,7 @@ def install_policy(app: dash.Dash, settings: Settings, pool: ConnectionPool) -> 
         for item in body.get("inputs") or ():
             if isinstance(item, dict) and item.get("id") == "_pages_location" and item.get("property") == "pathname":
                 value = item.get("value")
-                return app.strip_relative_path(value) if isinstance(value, str) else "/"
+                return value if isinstance(value, str) else "/"
         return "/"
 
     hashes: dict[tuple[str, ...], str] = {}

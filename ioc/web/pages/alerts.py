@@ -203,7 +203,7 @@ def refresh_table(_n: Any, states: list[str] | None, classes: list[str] | None, 
     prevent_initial_call=True,
 )
 def pick(clicks: list[int | None]) -> str:
-    if not ctx.triggered_id or not any(clicks):
+    if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):  # crafted payloads included
         raise PreventUpdate
     return str(ctx.triggered_id["alert"])
 
