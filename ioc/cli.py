@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "ioc.tickets.cli",
     "ioc.kpi.cli",
     "ioc.cli_users",
+    "ioc.cli_audit",
 )
 
 

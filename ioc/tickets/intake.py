@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 ACTOR = "intake"  # the system actor of automatic changes
 SAFETY_MARGIN = timedelta(minutes=10)  # rows may commit with an older ingested_at than ones already seen
 BATCH = 500
+ANCHOR_EVERY = 24 * 3600.0  # seconds between two audit-chain anchors in the log
 
 
 @dataclass(frozen=True)
@@ -240,12 +241,15 @@ def run_intake(
     settings: Settings, stop: threading.Event, *, poll_seconds: float = 2.0, alerts_every: float = 60.0
 ) -> None:
     """Loop until ``stop`` is set: drain pending events, then wait ``poll_seconds``; every
-    ``alerts_every`` seconds refresh the overdue alerts (:mod:`ioc.tickets.overdue`). Reconnects on errors."""
+    ``alerts_every`` seconds refresh the overdue alerts (:mod:`ioc.tickets.overdue`); once a day (and at
+    start) write the audit chain's head to the log (:func:`ioc.audit.log_anchor`). Reconnects on errors."""
+    from ioc.audit import log_anchor
     from ioc.tickets.overdue import sync_overdue_alerts
 
     intake = Intake.default()
     backoff = 1.0
     next_alerts = 0.0
+    next_anchor = 0.0
     while not stop.is_set():
         try:
             with psycopg.connect(settings.database_dsn(), autocommit=True) as conn:
@@ -255,6 +259,9 @@ def run_intake(
                     if time.monotonic() >= next_alerts:
                         sync_overdue_alerts(conn, datetime.now(UTC))
                         next_alerts = time.monotonic() + alerts_every
+                    if time.monotonic() >= next_anchor:
+                        log_anchor(conn, datetime.now(UTC))
+                        next_anchor = time.monotonic() + ANCHOR_EVERY
                     if n == 0:
                         stop.wait(poll_seconds)
         except psycopg.OperationalError as exc:
