@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "ioc.kpi.cli",
     "ioc.cli_users",
     "ioc.cli_audit",
+    "ioc.db_roles",
 )
 
 

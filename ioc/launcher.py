@@ -19,6 +19,7 @@ import psycopg
 from pydantic import SecretStr
 
 from ioc import db
+from ioc.db_roles import dsn_for
 from ioc.kafka import ensure_topics
 from ioc.services import EmbeddedPostgres, TansuBroker
 from ioc.services.proc import die_with_parent, terminate
@@ -115,8 +116,10 @@ class Stack:
         """Start a child (``python -m ...``) that dies with us; its output goes to ``logs/<name>.log``."""
         assert self.log_dir is not None, "start_services() first"
         out = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
+        env = self.child_env()
+        env["IOC_DATABASE_URL"] = dsn_for(name, self.settings)  # issue 11: each service its own database role
         proc = subprocess.Popen([sys.executable, *args], stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=self.child_env(), preexec_fn=die_with_parent)
+                                stdin=subprocess.DEVNULL, env=env, preexec_fn=die_with_parent)
         out.close()
         self.children[name] = proc
         return proc

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     totp_required_roles: tuple[str, ...] = ()  # e.g. ["admin","leader"]: they must enrol a second factor
     audit_retention_days: int | None = Field(default=None, ge=30)  # None: keep the audit trail for good
     open311_posts_per_minute: int = Field(default=30, ge=1)  # per API key and per client address
+    # Passwords of the services' database roles with an external database (ioc/db_roles.py), JSON:
+    # {"ingest": "...", "alerts": "...", "intake": "...", "web": "..."}; embedded: generated files.
+    db_role_passwords: dict[str, SecretStr] = Field(default_factory=dict)
 
     # Where the real public data lives (tests and benchmarks only read from it).
     shared_data_dir: Path = Field(default_factory=lambda: Path(__file__).resolve().parents[2] / "shared" / "data")
