@@ -316,8 +316,7 @@ def _who(rule: Who, principal: Principal | None) -> Decision:
         return Decision(False, "login required")
     if rule == LOGGED_IN:
         return Decision(True, "logged in")
-    assert isinstance(rule, frozenset)
-    if principal.role in rule:
+    if isinstance(rule, frozenset) and principal.role in rule:
         return Decision(True, f"role {principal.role.value}")
     return Decision(False, f"role {principal.role.value} not allowed")
 

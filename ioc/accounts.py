@@ -145,6 +145,18 @@ def _check_username(username: str) -> None:
         )
 
 
+_INSERT_USER: LiteralString = (
+    "INSERT INTO users (username, password_hash, role, display_name, must_change_password, password_changed_at)"
+    " VALUES (%s, %s, %s, %s, %s, now()) ON CONFLICT (username) DO NOTHING"
+)
+_UPSERT_USER: LiteralString = (
+    "INSERT INTO users (username, password_hash, role, display_name, must_change_password, password_changed_at)"
+    " VALUES (%s, %s, %s, %s, %s, now()) ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash,"
+    " role = EXCLUDED.role, display_name = EXCLUDED.display_name, disabled = false,"
+    " must_change_password = EXCLUDED.must_change_password, password_changed_at = now()"
+)
+
+
 def add_user(
     conn: psycopg.Connection,
     username: str,
@@ -163,19 +175,8 @@ def add_user(
     _check_username(username)
     role = parse_role(role).value
     pw_hash = hash_password(password, username)
-    conflict = (
-        "ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash, role = EXCLUDED.role,"
-        " display_name = EXCLUDED.display_name, disabled = false,"
-        " must_change_password = EXCLUDED.must_change_password, password_changed_at = now()"
-        if replace
-        else "ON CONFLICT (username) DO NOTHING"
-    )
     with conn.transaction():
-        cur = conn.execute(
-            "INSERT INTO users (username, password_hash, role, display_name, must_change_password,"
-            " password_changed_at) VALUES (%s, %s, %s, %s, %s, now()) " + conflict,
-            (username, pw_hash, role, display_name, must_change),
-        )
+        cur = conn.execute(_UPSERT_USER if replace else _INSERT_USER, (username, pw_hash, role, display_name, must_change))
         if cur.rowcount == 0:
             raise UserError(f"user {username!r} already exists")
         if replace:

@@ -178,7 +178,8 @@ def register(app: object) -> None:
     """``ioc db-roles``: apply the roles with an external database (compose's migrate step)."""
     import typer
 
-    assert isinstance(app, typer.Typer)
+    if not isinstance(app, typer.Typer):
+        raise TypeError("register() takes the ioc Typer app")
 
     @app.command("db-roles")
     def db_roles() -> None:

@@ -150,7 +150,8 @@ class PgSessionInterface(SessionInterface):
         return {k: data[k] for k in ("lang", "csrf") if isinstance(data, dict) and isinstance(data.get(k), str)}
 
     def save_session(self, app: flask.Flask, session: SessionMixin, response: flask.Response) -> None:
-        assert isinstance(session, ServerSession)
+        if not isinstance(session, ServerSession):
+            return
         secure = flask.request.is_secure
         if session.new_id is not None:
             lifetime = session.get("_lifetime_s", 12 * 3600)
@@ -171,7 +172,8 @@ class PgSessionInterface(SessionInterface):
 
 def _session() -> ServerSession:
     s = flask.session._get_current_object()  # type: ignore[attr-defined]
-    assert isinstance(s, ServerSession), "install() sets PgSessionInterface"
+    if not isinstance(s, ServerSession):
+        raise RuntimeError("ioc.web.auth.install() sets the session interface")
     return s
 
 
@@ -445,7 +447,8 @@ def install(server: flask.Flask, settings: Settings, pool: ConnectionPool) -> No
     def password_submit() -> flask.Response:
         lang = current_lang()
         s = _session()
-        assert s.live is not None  # the request hook lets only logged-in sessions here
+        if s.live is None:  # the request hook lets only logged-in sessions here
+            return flask.redirect("/login", code=303)  # type: ignore[return-value]
         forced = s.live.stage == "password_change"
         form = flask.request.form
         if not csrf_ok(form.get("csrf_token")):
