@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     # Passwords of the services' database roles with an external database (ioc/db_roles.py), JSON:
     # {"ingest": "...", "alerts": "...", "intake": "...", "web": "..."}; embedded: generated files.
     db_role_passwords: dict[str, SecretStr] = Field(default_factory=dict)
+    # Kafka client security (compose: SASL/SCRAM over TLS); the embedded broker is loopback-only PLAINTEXT.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_username: str | None = None
+    kafka_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
 
     # Where the real public data lives (tests and benchmarks only read from it).
     shared_data_dir: Path = Field(default_factory=lambda: Path(__file__).resolve().parents[2] / "shared" / "data")
