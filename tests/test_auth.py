@@ -356,3 +356,18 @@ def test_login_outcome_delays_grow_and_lock() -> None:
     assert accounts._wait(3, now, now, 3, 10) == ("throttled", 1.0)
     assert accounts._wait(6, now, now, 3, 10) == ("throttled", 8.0)
     assert accounts._wait(10, now, now, 3, 10)[0] == "locked"
+
+
+@pytest.mark.integration
+def test_required_second_factor_refuses_an_unenrolled_admin(stack: Stack) -> None:
+    with psycopg.connect(stack.settings.database_dsn(), autocommit=True) as conn:
+        accounts.add_user(conn, "quantri", PASSWORD, "admin")
+        accounts.add_user(conn, "vanhanh", PASSWORD, "operator")
+    settings = stack.settings.model_copy(update={"totp_required_roles": ("admin", "leader")})
+    app = create_app(settings, live_snapshot=LiveSnapshot(settings), start=False)
+    try:
+        r = login(app.server.test_client(), "quantri")
+        assert r.status_code == 403 and "hai lớp" in r.get_data(as_text=True)
+        assert login(app.server.test_client(), "vanhanh").status_code == 303  # not a required role
+    finally:
+        app.server.extensions["ioc"]["pool"].close()
