@@ -3,13 +3,27 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: up test system-deps
+.PHONY: up test lint lock audit-deps system-deps
 
-$(BIN)/ioc: pyproject.toml
+# Dependencies come only from the lock file, each checked against its hash; then the project itself.
+$(BIN)/ioc: pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(BIN)/ioc
+
+# Regenerate the lock after a change to pyproject.toml's dependencies (uv is in the dev extra).
+lock:
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 --no-header --annotation-style line -o requirements.lock
+
+# The static security check (ruff's flake8-bandit rules; accepted findings: security/accepted-findings.md).
+lint: $(BIN)/ioc
+	$(BIN)/ruff check .
+
+# For operators, on a machine that reaches the vulnerability databases (CI cannot): see SECURITY.md.
+audit-deps:
+	$(BIN)/pip install --quiet pip-audit && $(BIN)/pip-audit -r requirements.lock --require-hashes
 
 tests/timescale/node_modules: tests/timescale/package-lock.json
 	cd tests/timescale && npm ci --no-audit --no-fund --silent

@@ -30,6 +30,8 @@ COMMAND_MODULES = (
     "ioc.kpi.cli",
     "ioc.directives.cli",
     "ioc.cli_users",
+    "ioc.cli_audit",
+    "ioc.db_roles",
 )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import psycopg
 from pydantic import SecretStr
 
 from ioc import db
+from ioc.db_roles import dsn_for
 from ioc.kafka import ensure_topics
 from ioc.services import EmbeddedPostgres, TansuBroker
 from ioc.services.proc import die_with_parent, terminate
@@ -116,8 +116,10 @@ class Stack:
         """Start a child (``python -m ...``) that dies with us; its output goes to ``logs/<name>.log``."""
         assert self.log_dir is not None, "start_services() first"
         out = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
+        env = self.child_env()
+        env["IOC_DATABASE_URL"] = dsn_for(name, self.settings)  # issue 11: each service its own database role
         proc = subprocess.Popen([sys.executable, *args], stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=self.child_env(), preexec_fn=die_with_parent)
+                                stdin=subprocess.DEVNULL, env=env, preexec_fn=die_with_parent)
         out.close()
         self.children[name] = proc
         return proc
@@ -168,21 +170,11 @@ class Stack:
 
 
 def ensure_initial_admin(conn: psycopg.Connection, data_dir: Path) -> Path | None:
-    """On a database with no users, create ``admin`` with a random password kept in a 0600 file.
+    """On a database with no users, ``admin`` with a random temporary password in a 0600 file
+    (see :func:`ioc.accounts.ensure_initial_admin`: the first login must set a new one)."""
+    from ioc.accounts import ensure_initial_admin as create_first_admin
 
-    There is no default password: the first operator reads this file, logs in, and adds real accounts.
-    """
-    from ioc.accounts import add_user
-
-    if conn.execute("SELECT EXISTS (SELECT 1 FROM users)").fetchone()[0]:  # type: ignore[index]
-        return None
-    password = secrets.token_urlsafe(12)
-    add_user(conn, "admin", password, "admin", "Quản trị viên")
-    conn.commit()
-    path = data_dir / "initial-admin-password"
-    path.touch(mode=0o600)
-    path.write_text(password + "\n")
-    return path
+    return create_first_admin(conn, data_dir)
 
 
 def _unit_assigner():  # type: ignore[no-untyped-def]

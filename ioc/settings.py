@@ -49,6 +49,33 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     refresh_seconds: float = Field(default=2.0, gt=0)
 
+    # --- Security (issue 11; see SECURITY.md) ---
+    # Outside development the web app refuses to start without a real IOC_SECRET_KEY.
+    env: Literal["development", "production"] = "development"
+    # Personal data at rest and on the feedback topic: "kid:base64(32 bytes)[,kid:…]", the first
+    # encrypts. Unset: a key generated once into <data dir>/personal-data-key (embedded default).
+    personal_data_key: SecretStr | None = None
+    session_idle_minutes: float = Field(default=30.0, gt=0)
+    session_absolute_hours: float = Field(default=12.0, gt=0)
+    session_absolute_hours_display: float = Field(default=24.0 * 30, gt=0)  # the wall is a kiosk
+    # Reverse proxies whose X-Forwarded-For/-Proto are believed (JSON list of addresses).
+    trusted_proxies: tuple[str, ...] = ()
+    # Origins allowed to frame /wall (every other page is never framed), JSON list.
+    frame_ancestors: tuple[str, ...] = ()
+    max_request_bytes: int = Field(default=1_000_000, ge=1024)  # bodies over this are refused unread
+    totp_required_roles: tuple[str, ...] = ()  # e.g. ["admin","leader"]: they must enrol a second factor
+    audit_retention_days: int | None = Field(default=None, ge=30)  # None: keep the audit trail for good
+    open311_posts_per_minute: int = Field(default=30, ge=1)  # per API key and per client address
+    # Passwords of the services' database roles with an external database (ioc/db_roles.py), JSON:
+    # {"ingest": "...", "alerts": "...", "intake": "...", "web": "..."}; embedded: generated files.
+    db_role_passwords: dict[str, SecretStr] = Field(default_factory=dict)
+    # Kafka client security (compose: SASL/SCRAM over TLS); the embedded broker is loopback-only PLAINTEXT.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_username: str | None = None
+    kafka_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+
     # Where the real public data lives (tests and benchmarks only read from it).
     shared_data_dir: Path = Field(default_factory=lambda: Path(__file__).resolve().parents[2] / "shared" / "data")
 

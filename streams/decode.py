@@ -1,7 +1,14 @@
-"""bytes -> typed event or a precise rejection. Never raises past here."""
+"""bytes -> typed event or a precise rejection. Never raises past here.
+
+A rejection's reason names the field at fault and quotes the offending value, except for a
+source's personal columns (``personal=True``: the reporter's name and phone), whose values never
+appear in a reason, a log or a dead-letter header. :func:`redact_for_deadletter` gives the bytes
+to keep of a rejected message: personal fields left only if encrypted."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,8 +16,9 @@ from enum import StrEnum
 
 from pydantic import ValidationError
 
+from ioc.crypto import is_encrypted
 from ioc.events import Event
-from ioc.sources import EVENT_CLASSES, SourceKind
+from ioc.sources import EVENT_CLASSES, SOURCES, SourceKind
 
 
 class Reason(StrEnum):
@@ -41,6 +49,10 @@ _RANGE_ERRORS = {
     "string_too_long", "string_too_short",
 }
 _MAX_SHOWN = 120
+WIRE = "wire"  # the validation context that marks a message read from a topic (see ioc.sources.feedback)
+_PERSONAL: dict[SourceKind, frozenset[str]] = {SourceKind(k): frozenset(s.personal_columns) for k, s in SOURCES.items()}
+REDACTED = "[redacted: personal data]"
+_IDS = frozenset({"event_id", "source_id", "event_time", "schema_version", "ticket_id", "action", "channel", "category"})
 
 
 def _safe(text: str) -> str:
@@ -49,11 +61,19 @@ def _safe(text: str) -> str:
     return shown if len(shown) <= _MAX_SHOWN else shown[:_MAX_SHOWN] + "…"
 
 
-def _classify(err: ValidationError) -> Rejected:
+def _classify(err: ValidationError, personal: frozenset[str] = frozenset()) -> Rejected:
     first = err.errors(include_url=False)[0]
     etype = first["type"]
     loc = _safe(".".join(str(p) for p in first["loc"])) or None
     msg = _safe(first["msg"])
+    field0 = str(first["loc"][0]) if first["loc"] else ""
+    # A source with personal columns: those values, and any free text (which may quote a name or a
+    # phone number), are never copied into a reason; the reason names the field and the rule.
+    withhold = field0 in personal or (bool(personal) and field0 not in _IDS and isinstance(first.get("input"), str))
+
+    def shown() -> str:
+        return "(value withheld: personal data)" if withhold else _safe(repr(first.get("input")))
+
     if etype == "json_invalid" or etype == "json_type":
         return Rejected(Reason.NOT_JSON, f"not valid JSON: {msg}")
     if etype == "missing":
@@ -61,10 +81,10 @@ def _classify(err: ValidationError) -> Rejected:
     if etype == "extra_forbidden":
         return Rejected(Reason.UNKNOWN_FIELD, f"unknown field '{loc}'", loc)
     if etype in _RANGE_ERRORS:
-        return Rejected(Reason.OUT_OF_RANGE, f"{loc}={_safe(repr(first.get('input')))} out of range: {msg}", loc)
+        return Rejected(Reason.OUT_OF_RANGE, f"{loc}={shown()} out of range: {msg}", loc)
     if loc == "schema_version":
-        return Rejected(Reason.UNSUPPORTED_VERSION, f"unsupported schema_version {_safe(repr(first.get('input')))}", loc)
-    return Rejected(Reason.WRONG_TYPE, f"{loc or 'message'}={_safe(repr(first.get('input')))}: {msg}", loc)
+        return Rejected(Reason.UNSUPPORTED_VERSION, f"unsupported schema_version {shown()}", loc)
+    return Rejected(Reason.WRONG_TYPE, f"{loc or 'message'}={shown()}: {msg}", loc)
 
 
 def decode(
@@ -80,9 +100,9 @@ def decode(
         return Rejected(Reason.NOT_JSON, "empty message (tombstone)")
     try:
         # Strict at the edge: JSON true or "12" is not a number, a bare number is not a timestamp.
-        event = EVENT_CLASSES[kind].model_validate_json(raw, strict=True)
+        event = EVENT_CLASSES[kind].model_validate_json(raw, strict=True, context={WIRE: True})
     except ValidationError as err:
-        return _classify(err)
+        return _classify(err, _PERSONAL[kind])
     if known_sources is not None and event.source_id not in known_sources.get(kind, frozenset()):
         return Rejected(Reason.UNKNOWN_SOURCE, f"unknown {kind.value} source '{_safe(event.source_id)}'", "source_id")
     if event.event_time > now + future_tolerance:
@@ -93,3 +113,32 @@ def decode(
             "event_time",
         )
     return event  # type: ignore[return-value]
+
+
+def redact_for_deadletter(kind: SourceKind | str, raw: bytes | None) -> bytes:
+    """The bytes to keep (dead-letter table and topic) of a rejected message of ``kind``.
+
+    For a source with personal columns, a personal field in clear is replaced by a marker
+    (encrypted envelopes are kept: they are the producer contract); a message that is not a JSON
+    object cannot be inspected, so it is replaced by a note with its length and SHA-256. Other
+    sources' bytes are returned unchanged. The consumer calls this before it writes a dead letter.
+    """
+    data = raw or b""
+    personal = _PERSONAL.get(SourceKind(kind), frozenset()) if kind in {k.value for k in SourceKind} else frozenset()
+    if not personal:
+        return data
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        doc = None
+    if not isinstance(doc, dict):
+        note = {"redacted": "not a JSON object; withheld because this source carries personal data",
+                "length": len(data), "sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
+        return json.dumps(note).encode()
+    changed = False
+    for name in personal:
+        value = doc.get(name)
+        if value is not None and not is_encrypted(value):
+            doc[name] = REDACTED
+            changed = True
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode() if changed else data

@@ -21,6 +21,10 @@ from pydantic import SecretStr
 from ioc.launcher import Stack
 from ioc.settings import Settings
 
+# One personal-data key for the test session (and the child processes the launcher starts, which
+# inherit the environment), so no test writes a key file outside its temporary directories.
+os.environ.setdefault("IOC_PERSONAL_DATA_KEY", "test:dGVzdC1rZXktZm9yLXBlcnNvbmFsLWRhdGEtMzJieSE")
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -4,7 +4,7 @@ Every ``import`` and ``from … import`` in the product's packages is read with 
 imports inside functions, which are still dependencies), and each module is placed on a floor:
 
 - **vocabulary** (``ioc.events``, ``settings``, ``topics``, ``db``, ``schema``, ``kafka``, ``i18n``,
-  ``state``, ``sources``, ``audit``): imports nothing above it;
+  ``state``, ``sources``, ``audit``, ``crypto``): imports nothing above it;
 - **desks** (``ioc.accounts``, ``ioc.tickets`` …): the domain, used by the web app and the CLI;
 - **stages** (``streams``, ``alerts``, ``layers``, ``geodata``, ``simulators``);
 - **web** (``ioc.web``): the Dash app and every HTTP route;
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("ioc", "streams", "alerts", "layers", "geodata", "simulators")
 VOCABULARY = ("ioc.events", "ioc.settings", "ioc.topics", "ioc.db", "ioc.schema", "ioc.kafka", "ioc.i18n",
-              "ioc.state", "ioc.sources", "ioc.audit")
+              "ioc.state", "ioc.sources", "ioc.audit", "ioc.crypto")
 ROOT_MODULES = ("ioc.cli", "ioc.cli_users", "ioc.launcher", "ioc.services")
 STAGES = ("streams", "alerts", "layers", "geodata", "simulators")
 

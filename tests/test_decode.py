@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
+from ioc.crypto import default_keyring
 from ioc.sources import SourceKind
 from ioc.sources.air import AirEvent
 from ioc.sources.camera import CameraEvent
 from ioc.sources.feedback import FeedbackEvent
 from ioc.sources.traffic import TrafficEvent
-from streams.decode import Reason, Rejected, decode
+from streams.decode import REDACTED, Reason, Rejected, decode, redact_for_deadletter
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 KNOWN = {
@@ -24,6 +25,7 @@ KNOWN = {
     SourceKind.FEEDBACK: frozenset({"hps-app"}),
 }
 EVENT_ID = "0b6f1c7e-3a57-4f3e-9d8e-2f7d6c1a9b01"
+NAME, PHONE = "Nguyễn Văn An", "0912 345 678"
 
 
 def wire(kind: SourceKind, **changes: Any) -> dict[str, Any]:
@@ -64,8 +66,9 @@ def wire(kind: SourceKind, **changes: Any) -> dict[str, Any]:
             "lat": 20.8449,
             "photo_urls": ["https://example.invalid/a.jpg"],
             "channel": "app",
-            "reporter_name": "Nguyễn Văn An",
-            "reporter_phone": "0912 345 678",
+            # The producer contract: personal fields travel encrypted with the city's key.
+            "reporter_name": default_keyring().encrypt(NAME, "ioc.feedback.reporter_name"),
+            "reporter_phone": default_keyring().encrypt(PHONE, "ioc.feedback.reporter_phone"),
         },
     }[kind]
     for k, v in changes.items():
@@ -261,7 +264,55 @@ def test_out_of_range_names_field_and_value(kind, field, value):
     assert out.field == field
     shown = repr(value)
     shown = shown if len(shown) <= 120 else shown[:120] + "…"  # long values are capped
+    if kind is SourceKind.FEEDBACK and field == "text":
+        shown = "(value withheld: personal data)"  # a report's free text may quote names and phones
     assert out.reason.startswith(f"{field}={shown} out of range"), out.reason
+
+
+# -- personal data never reaches a reason --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("reporter_phone", PHONE, Reason.WRONG_TYPE),  # in clear on the topic: breaks the producer contract
+        ("reporter_name", NAME, Reason.WRONG_TYPE),
+        ("reporter_phone", "call 0912-345-678 now", Reason.WRONG_TYPE),
+        ("reporter_phone", 912345678, Reason.WRONG_TYPE),
+        ("text", "Tôi là Nguyễn Văn An, gọi 0912 345 678" * 200, Reason.OUT_OF_RANGE),
+    ],
+)
+def test_personal_values_are_never_quoted_in_a_reason(field, value, code):
+    out = rejected(SourceKind.FEEDBACK, wire(SourceKind.FEEDBACK, **{field: value}), code)
+    assert out.field == field
+    for secret in ("0912", "345", "Nguyễn", "An,"):
+        assert secret not in out.reason, out.reason
+    assert "value withheld" in out.reason or "must be encrypted" in out.reason
+
+
+def test_an_encrypted_phone_that_is_not_a_phone_is_refused_without_its_value():
+    bad = default_keyring().encrypt("call me maybe 0912", "ioc.feedback.reporter_phone")
+    out = rejected(SourceKind.FEEDBACK, wire(SourceKind.FEEDBACK, reporter_phone=bad), Reason.WRONG_TYPE)
+    assert "0912" not in out.reason and out.field == "reporter_phone"
+
+
+def test_a_ciphertext_moved_to_another_field_does_not_decrypt():
+    name = wire(SourceKind.FEEDBACK)["reporter_name"]
+    out = rejected(SourceKind.FEEDBACK, wire(SourceKind.FEEDBACK, reporter_phone=name), Reason.WRONG_TYPE)
+    assert out.field == "reporter_phone" and "does not decrypt" in out.reason
+
+
+def test_redact_for_deadletter_keeps_only_encrypted_personal_fields():
+    clear = json.dumps(wire(SourceKind.FEEDBACK, reporter_phone=PHONE, reporter_name=NAME, lat=99)).encode()
+    out = json.loads(redact_for_deadletter(SourceKind.FEEDBACK, clear))
+    assert out["reporter_phone"] == REDACTED and out["reporter_name"] == REDACTED and out["lat"] == 99
+    sealed = json.dumps(wire(SourceKind.FEEDBACK, lat=99)).encode()
+    assert redact_for_deadletter("feedback", sealed) == sealed  # the contract's envelopes are kept
+    junk = b"ten: Nguyen Van An, sdt 0912345678"
+    withheld = redact_for_deadletter("feedback", junk)
+    assert b"0912" not in withheld and b"Nguyen" not in withheld and b"sha256" in withheld
+    air = json.dumps(wire(SourceKind.AIR, pm25=-1)).encode()
+    assert redact_for_deadletter(SourceKind.AIR, air) == air
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400"])

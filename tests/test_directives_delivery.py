@@ -200,3 +200,13 @@ def test_public_warning_round_trip_with_second_person_approval(conn: psycopg.Con
     with pytest.raises(psycopg.errors.CheckViolation):  # the database refuses self-approval too
         conn.execute("UPDATE public_warnings SET approved_by = created_by WHERE warning_id = %s", (m.warning_id,))
     assert uuid.UUID(str(w.warning_id))
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.org/x", "javascript:alert(1)", "/relative"])
+def test_endpoints_other_than_http_are_refused_before_any_request(url: str) -> None:
+    from ioc.directives.delivery import http_endpoint, send_webhook
+
+    assert not http_endpoint(url)
+    out = send_webhook(url, b"{}", b"k" * 32, "directive.created", timeout=1.0)
+    assert not out.ok and "only http(s)" in (out.error or "")
+    assert http_endpoint("https://loa.haiphong.gov.vn/cap") and http_endpoint("http://127.0.0.1:8080/hook")

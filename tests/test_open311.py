@@ -119,12 +119,15 @@ def test_post_then_get_the_request(client: Any, api_key: str, pg_dsn: str) -> No
     rid = created["service_request_id"]
     assert isinstance(rid, str) and created["service_notice"].startswith("Hạn trả lời")
 
-    (doc,) = client.get(f"{PREFIX}/requests/{rid}.json").get_json()
+    # Not published: the public does not see it at all; the intake system's own key does.
+    assert client.get(f"{PREFIX}/requests/{rid}.json").status_code == 404
+    assert client.get(f"{PREFIX}/requests.json").get_json() == []
+    (doc,) = client.get(f"{PREFIX}/requests/{rid}.json", headers={"X-Api-Key": api_key}).get_json()
     check_request(doc)
     assert doc["service_code"] == "environment" and doc["status"] == "open"
     assert doc["address"] == "Phường Lê Chân" and doc["media_url"] == "https://example.invalid/rac.jpg"
     assert doc["lat"] == pytest.approx(20.8560) and doc["long"] == pytest.approx(106.6822)
-    body = client.get(f"{PREFIX}/requests/{rid}.json").get_data(as_text=True)
+    body = client.get(f"{PREFIX}/requests/{rid}.json?api_key={api_key}").get_data(as_text=True)
     assert "0912" not in body and "Nguyễn Văn" not in body  # personal data is never returned
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
         row = store.require_ticket(conn, rid)
@@ -147,9 +150,12 @@ def test_post_then_get_the_request(client: Any, api_key: str, pg_dsn: str) -> No
                 ),
             )
         store.apply_change(conn, rid, Change(Kind.ANSWERED, datetime.now(UTC), "so1", answer="Đã thu gom."))
-    (doc,) = client.get(f"{PREFIX}/requests/{rid}.json").get_json()
+        store.apply_change(conn, rid, Change(Kind.PUBLISHED, datetime.now(UTC), "an"))
+    (doc,) = client.get(f"{PREFIX}/requests/{rid}.json").get_json()  # published: now public
     check_request(doc)
     assert doc["status"] == "closed" and "Đã thu gom." in doc["status_notes"]
+    assert (doc["lat"], doc["long"]) == (20.856, 106.682)  # rounded to ~100 m for the public
+    assert "0912" not in doc["description"]
     listed = client.get(PREFIX + "/requests.json?status=closed&service_code=environment").get_json()
     assert [d["service_request_id"] for d in listed] == [rid]
     assert client.get(PREFIX + "/requests.json?status=open").get_json() == []
@@ -163,7 +169,11 @@ def test_post_then_get_the_request(client: Any, api_key: str, pg_dsn: str) -> No
         ({"lat": "abc"}, 400, "lat"),
         ({"long": "2.35"}, 400, "long"),
         ({"description": " "}, 400, "description"),
+        ({"description": "x" * 5001}, 400, "description"),
         ({"phone": "call me"}, 400, "phone"),
+        ({"media_url": "javascript:alert(1)"}, 400, "media_url"),
+        ({"media_url": "http://example.invalid/a.jpg"}, 400, "media_url"),
+        ({"last_name": "N" * 300}, 400, "first_name/last_name"),
     ],
 )
 def test_post_errors_are_georeport_errors(
@@ -191,14 +201,18 @@ def test_get_requests_filters_and_unknown_id(client: Any, pg_dsn: str) -> None:
             store.create_ticket(
                 conn, new(i, received_at=datetime.now(UTC) - timedelta(days=i * 50)), "intake"
             )
-    docs = client.get(PREFIX + "/requests.json").get_json()
+        staff = create_api_key(conn, "hotline-1022", role="triage")
+    key = {"X-Api-Key": staff}
+    docs = client.get(PREFIX + "/requests.json", headers=key).get_json()
     assert sorted(d["service_request_id"] for d in docs) == ["HP-0", "HP-1"]  # default: last 90 days
     for d in docs:
         check_request(d)
-    by_id = client.get(PREFIX + "/requests.json?service_request_id=HP-2,HP-0").get_json()
+    by_id = client.get(PREFIX + "/requests.json?service_request_id=HP-2,HP-0", headers=key).get_json()
     assert sorted(d["service_request_id"] for d in by_id) == ["HP-0", "HP-2"]
-    assert client.get(PREFIX + "/requests/HP-404.json").status_code == 404
-    assert client.get(PREFIX + "/requests.json?start_date=yesterday").status_code == 400
+    assert client.get(PREFIX + "/requests/HP-404.json", headers=key).status_code == 404
+    for bad in ("yesterday", "0001-01-01T00:00:00", "9999-12-31T23:59:59-14:00", "2" * 100):
+        r = client.get(PREFIX + "/requests.json?start_date=" + bad)
+        assert r.status_code == 400, (bad, r.status_code)
 
 
 def test_mounted_on_the_dashboard_without_its_login(stack, intake: Intake) -> None:  # noqa: ANN001
@@ -219,21 +233,23 @@ def test_a_merged_request_follows_its_primary(client: Any, pg_dsn: str) -> None:
 
     now = datetime.now(UTC)
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        key = {"X-Api-Key": create_api_key(conn, "hotline-1022", role="triage")}
         for i in (1, 2):
             store.create_ticket(conn, new(i, received_at=now - timedelta(hours=i)), "intake")
         store.apply_change(conn, "HP-2", Change(Kind.MERGED, now, "an", merged_into="HP-1"))
-        (dup,) = client.get(PREFIX + "/requests/HP-2.json").get_json()
+        (dup,) = client.get(PREFIX + "/requests/HP-2.json", headers=key).get_json()
         assert dup["status"] == "open" and "HP-1" in dup["status_notes"]  # the primary is still open
         assert [
-            d["service_request_id"] for d in client.get(PREFIX + "/requests.json?status=closed").get_json()
+            d["service_request_id"]
+            for d in client.get(PREFIX + "/requests.json?status=closed", headers=key).get_json()
         ] == []
         store.apply_change(conn, "HP-1", Change(Kind.CLASSIFIED, now, "an", category="environment"))
         store.apply_change(conn, "HP-1", Change(Kind.ASSIGNED, now, "an", owner_kind="agency", owner_code="so_nn_mt",
                                                 owner_name="Sở NN&MT"))  # fmt: skip
         store.apply_change(conn, "HP-1", Change(Kind.ANSWERED, now, "so", answer="Đã thu gom."))
-    (dup,) = client.get(PREFIX + "/requests/HP-2.json").get_json()
+    (dup,) = client.get(PREFIX + "/requests/HP-2.json", headers=key).get_json()
     check_request(dup)
     assert dup["status"] == "closed" and "Đã thu gom." in dup["status_notes"]
     assert dup["agency_responsible"] == "Sở NN&MT"
-    closed = client.get(PREFIX + "/requests.json?status=closed").get_json()
+    closed = client.get(PREFIX + "/requests.json?status=closed", headers=key).get_json()
     assert sorted(d["service_request_id"] for d in closed) == ["HP-1", "HP-2"]

@@ -79,7 +79,7 @@ def test_scope_apikey_and_intake_once(cli: typer.Typer, pg_dsn: str) -> None:
     assert done.exit_code == 0 and "1 feedback events processed" in done.output
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
         assert store.scopes_of(conn, "lechan")[0].scope_code == "Phường Lê Chân"
-        assert client_for_key(conn, key) == "zalo-bridge" and client_for_key(conn, key + "x") is None
+        assert client_for_key(conn, key).name == "zalo-bridge" and client_for_key(conn, key + "x") is None
         assert store.require_ticket(conn, "HP-X").suggested_category is not None
         assert store.confirmed_labels(conn) == []  # a suggestion is not a confirmed label
     assert CliRunner().invoke(cli, ["tickets", "retrain", "--out", "/nonexistent/m.joblib"]).exit_code == 1

@@ -208,8 +208,10 @@ def test_queue_sorted_by_time_left_filtered_and_scoped(conn: psycopg.Connection)
     ] == ["HP-3"]
     top = store.queue(conn, staff, QueueFilter(limit=2), now=at(150))
     assert [r.ticket_id for r in top] == ["HP-4", "HP-2"] and {r.total for r in top} == {4}
-    ward = Viewer("lechan", "operator", (Scope("ward", "Phường  Lê Chân"),))
-    assert [r.ticket_id for r in store.queue(conn, ward, QueueFilter(), now=at(0))] == ["HP-1"]
+    ward = Viewer("lechan", "ward", (Scope("ward", "Phường  Lê Chân"),))
+    mine = store.queue(conn, ward, QueueFilter(), now=at(0))
+    assert [r.ticket_id for r in mine] == ["HP-4", "HP-2", "HP-1"]  # its unit's tickets, not HP-3 …
+    assert [r.ticket_id for r in mine if ward.can_act(r)] == ["HP-1"]  # … and it acts on the one it owns
     with pytest.raises(ValueError, match="'lost'"):
         QueueFilter(statuses=("lost",))
 

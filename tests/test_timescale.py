@@ -432,11 +432,15 @@ def test_sink_insert_mode_stores_every_kind_once(timescale: TimescaleServer, mig
             a0, r0 = before[kind.value]
             assert after[kind.value] == (a0 + n, r0 + 1), kind
 
-        # One row read back whole: Vietnamese text, arrays and personal data survive the round trip.
+        # One row read back whole: Vietnamese text, arrays and personal data (stored encrypted) survive.
+        from ioc.crypto import default_keyring
+
         fb = conn.execute(
             "SELECT text, photo_urls, reporter_name, channel, admin_unit FROM feedback_events"
             " WHERE source_id = 'ts-sink-feedback' AND ticket_id = 'HP-ts-sink-feedback-7'"
         ).fetchone()
+        assert fb is not None and fb[2].startswith("pd1:")
+        fb = (*fb[:2], default_keyring().decrypt(fb[2], "feedback_events.reporter_name"), *fb[3:])
         assert fb == (
             "Phố Cầu Đất ngập sâu sau mưa lớn (7)",
             ["https://example.invalid/p/7.jpg"],

@@ -61,3 +61,21 @@ def map_refresh(
     cookie = client.get_cookie("_csrf_token")
     token = csrf if csrf is not None else (cookie.value if cookie else "")
     return client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": token})
+
+
+def sign_in(principal: Any) -> None:
+    """Inside a test request context: make ``principal`` the logged-in user, as a loaded session
+    would (for tests that call page functions directly instead of posting callbacks)."""
+    from datetime import UTC, datetime
+
+    import flask
+
+    from ioc.accounts import LiveSession
+
+    flask.session.live = LiveSession("test", "full", dict(flask.session), principal, None, datetime.now(UTC))  # type: ignore[attr-defined]
+
+
+def post_callback(client: FlaskClient, body: dict[str, Any]) -> Any:
+    """POST one Dash callback with the session's CSRF header, as dash-renderer does."""
+    cookie = client.get_cookie("_csrf_token")
+    return client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": cookie.value if cookie else ""})

@@ -21,6 +21,7 @@ import logging
 import smtplib
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -130,7 +131,15 @@ def send_email(settings: DirectiveSettings, to: str, subject: str, text: str) ->
     return Outcome(True)
 
 
+def http_endpoint(url: str) -> bool:
+    """True for an absolute http(s) URL: a configured endpoint never reads files or odd schemes."""
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
 def send_webhook(url: str, body: bytes, key: bytes | None, event: str, timeout: float) -> Outcome:
+    if not http_endpoint(url):
+        return Outcome(False, error=f"refused webhook URL {url[:80]!r}: only http(s) endpoints are allowed")
     if key is None:
         return Outcome(False, error="no webhook key: set IOC_DIRECTIVES_WEBHOOK_SECRET or the channel's secret_env")
     ts = str(int(time.time()))

@@ -28,6 +28,7 @@ from psycopg.types.json import Jsonb
 
 from alerts.cap import CapArea, CapInfo, CapMessage, message_to_cap, validate_cap
 from ioc.audit import audit
+from ioc.directives.delivery import http_endpoint
 from ioc.directives.settings import DirectiveSettings
 
 WARNING_ROLES = frozenset({"operator", "leader", "admin"})
@@ -238,6 +239,8 @@ def _cap_sent(t: datetime) -> str:
 def _post(settings: DirectiveSettings, xml: bytes) -> tuple[int | None, str | None]:
     if not settings.cap_endpoint:
         return None, "IOC_CAP_ENDPOINT is not set"
+    if not http_endpoint(settings.cap_endpoint):
+        return None, "IOC_CAP_ENDPOINT must be an http(s) URL"
     headers = {"Content-Type": "application/cap+xml; charset=utf-8", "User-Agent": "haiphong-ioc-warnings/1"}
     if settings.cap_endpoint_token:
         headers["Authorization"] = "Bearer " + settings.cap_endpoint_token.get_secret_value()

@@ -7,10 +7,13 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, FieldSerializationInfo, ValidationInfo, field_serializer, field_validator
 
+from ioc.crypto import default_keyring, is_encrypted
 from ioc.events import BaseEvent, Lat, Lon
 from ioc.sources.spec import Column, DataClass, Freshness, Rollup, SourceSpec, Storage
+
+WIRE = "wire"  # validation context key: the message came from the topic (personal fields must be encrypted)
 
 
 class FeedbackAction(StrEnum):
@@ -22,7 +25,12 @@ class FeedbackEvent(BaseEvent):
     """A citizen report from Hải Phòng Smart, created or updated.
 
     ``source_id`` is the intake channel's registered id (app, hotline, web, Zalo).
-    Reporter name and phone are personal data: kept out of ``repr`` so they never reach a log.
+    Reporter name and phone are personal data: kept out of ``repr`` so they never reach a log, and
+    encrypted on the topic. **Producer contract**: in the JSON on ``ioc.feedback`` they are
+    ``pd1:<key id>:…`` envelopes made with the city's personal-data key (``IOC_PERSONAL_DATA_KEY``,
+    :mod:`ioc.crypto`, bound to ``ioc.feedback.<field>``); :meth:`to_json` does it for producers
+    written with this class. A message from Kafka (validated with ``context={WIRE: True}``) whose
+    personal field is in clear is rejected (dead-lettered naming the field, never the value).
     """
 
     kind: ClassVar[str] = "feedback"
@@ -36,6 +44,24 @@ class FeedbackEvent(BaseEvent):
     channel: Literal["app", "hotline", "web", "zalo", "email"] = "app"
     reporter_name: str | None = Field(default=None, max_length=200, repr=False)
     reporter_phone: str | None = Field(default=None, pattern=r"^\+?[0-9 .-]{8,20}$", repr=False)
+
+    @field_validator("reporter_name", "reporter_phone", mode="before")
+    @classmethod
+    def _decrypt_personal(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None or not isinstance(value, str):
+            return value
+        if is_encrypted(value):
+            return default_keyring().decrypt(value, f"ioc.feedback.{info.field_name}")
+        if info.context and info.context.get(WIRE):
+            raise ValueError("personal field must be encrypted with the city's personal-data key (pd1:…)")
+        return value
+
+    @field_serializer("reporter_name", "reporter_phone", when_used="json")
+    def _encrypt_personal(self, value: str | None, info: FieldSerializationInfo) -> str | None:
+        if value is None:
+            return None
+        # Seeded by the event id: one event always has the same wire bytes (idempotent re-sends).
+        return default_keyring().encrypt(value, f"ioc.feedback.{info.field_name}", seed=self.event_id.bytes)
 
 
 def _row(e: FeedbackEvent) -> tuple[Any, ...]:

@@ -137,12 +137,22 @@ def scope_add(
 
 
 @key_app.command("add")
-def apikey_add(name: Annotated[str, typer.Argument(help="Who the key is for, e.g. 'hue-s-bridge'.")]) -> None:
-    """Create an Open311 API key; it is printed once and only its hash is stored."""
-    from ioc.accounts import create_api_key
+def apikey_add(
+    name: Annotated[str, typer.Argument(help="Who the key is for, e.g. 'hue-s-bridge'.")],
+    role: Annotated[str, typer.Option(help="The key's role (ioc.access): triage creates requests, "
+                                           "ward/department read their scope.")] = "triage",
+    sector: Annotated[list[str] | None, typer.Option(help="Department (agency code) of a department key.")] = None,
+    unit: Annotated[list[str] | None, typer.Option(help="Admin unit of a ward key (code or name).")] = None,
+) -> None:
+    """Create an Open311 API key bound to a role and scope; printed once, only its hash is stored."""
+    from ioc.accounts import UserError, create_api_key
 
-    with connect(_dsn(), autocommit=True) as conn:
-        key = create_api_key(conn, name)
+    try:
+        with connect(_dsn(), autocommit=True) as conn:
+            key = create_api_key(conn, name, role, sector or (), unit or ())
+    except (UserError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
     typer.echo(key)
 
 

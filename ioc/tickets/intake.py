@@ -30,6 +30,7 @@ from typing import LiteralString
 import psycopg
 from psycopg.rows import class_row
 
+from ioc.crypto import decrypt_opt, default_keyring
 from ioc.settings import Settings
 from ioc.tickets import store
 from ioc.tickets.calendar import WorkingCalendar, deadline_for, default_calendar
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 ACTOR = "intake"  # the system actor of automatic changes
 SAFETY_MARGIN = timedelta(minutes=10)  # rows may commit with an older ingested_at than ones already seen
 BATCH = 500
+ANCHOR_EVERY = 24 * 3600.0  # seconds between two audit-chain anchors in the log
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,8 @@ class FeedbackRow:
     lat: float
     photo_urls: list[str]
     channel: str
-    reporter_name: str | None
-    reporter_phone: str | None
+    reporter_name: str | None = field(repr=False)  # ciphertext as stored
+    reporter_phone: str | None = field(repr=False)
 
 
 _PENDING: LiteralString = (
@@ -148,8 +150,9 @@ class Intake:
             lat=r.lat,
             admin_unit=self.units.name(r.admin_unit, r.event_time),
             photo_urls=tuple(r.photo_urls),
-            reporter_name=r.reporter_name,
-            reporter_phone=r.reporter_phone,
+            # The spine stores them encrypted (streams.tables); the ticket store encrypts them again.
+            reporter_name=decrypt_opt(default_keyring(), r.reporter_name, "feedback_events.reporter_name"),
+            reporter_phone=decrypt_opt(default_keyring(), r.reporter_phone, "feedback_events.reporter_phone"),
             source_event_id=r.event_id,
         )
         self.receive(conn, new, suggestion, now, points)
@@ -238,12 +241,15 @@ def run_intake(
     settings: Settings, stop: threading.Event, *, poll_seconds: float = 2.0, alerts_every: float = 60.0
 ) -> None:
     """Loop until ``stop`` is set: drain pending events, then wait ``poll_seconds``; every
-    ``alerts_every`` seconds refresh the overdue alerts (:mod:`ioc.tickets.overdue`). Reconnects on errors."""
+    ``alerts_every`` seconds refresh the overdue alerts (:mod:`ioc.tickets.overdue`); once a day (and at
+    start) write the audit chain's head to the log (:func:`ioc.audit.log_anchor`). Reconnects on errors."""
+    from ioc.audit import log_anchor
     from ioc.tickets.overdue import sync_overdue_alerts
 
     intake = Intake.default()
     backoff = 1.0
     next_alerts = 0.0
+    next_anchor = 0.0
     while not stop.is_set():
         try:
             with psycopg.connect(settings.database_dsn(), autocommit=True) as conn:
@@ -253,6 +259,9 @@ def run_intake(
                     if time.monotonic() >= next_alerts:
                         sync_overdue_alerts(conn, datetime.now(UTC))
                         next_alerts = time.monotonic() + alerts_every
+                    if time.monotonic() >= next_anchor:
+                        log_anchor(conn, datetime.now(UTC))
+                        next_anchor = time.monotonic() + ANCHOR_EVERY
                     if n == 0:
                         stop.wait(poll_seconds)
         except psycopg.OperationalError as exc:

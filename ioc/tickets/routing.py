@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -185,3 +186,35 @@ class RoutingTable:
             threshold=self.threshold_for(code),
             rule=self.rule_for(code, unit),
         )
+
+
+@cache
+def _known_unit_keys() -> dict[str, str]:
+    """Every unit name of the shipped or installed boundary sets, by comparison key → display name."""
+    from geodata.boundaries import load_boundary_sets
+
+    out: dict[str, str] = {}
+    for bset in load_boundary_sets():
+        for u in bset.leaves():
+            for name in (u.full_name, f"{u.kind or ''} {u.name}".strip()):
+                out.setdefault(unit_key(name), name)
+    return out
+
+
+def known_owner(kind: str | None, code: str | None, table: RoutingTable | None = None) -> Owner | None:
+    """The owner an assignment names, if it exists: an agency of the routing table, or the People's
+    Committee (``ubnd:<unit>``) of a unit of the city; ``None`` for anything else."""
+    if not code:
+        return None
+    if kind == "agency":
+        return (table or default_routing()).agencies.get(code)
+    if kind == "ward_committee" and code.startswith("ubnd:"):
+        name = _known_unit_keys().get(unit_key(code.removeprefix("ubnd:")))
+        if name is not None:
+            return Owner("ward_committee", f"ubnd:{name}", f"UBND {name}", f"People's Committee of {name}")
+    return None
+
+
+@cache
+def default_routing() -> RoutingTable:
+    return RoutingTable.load()

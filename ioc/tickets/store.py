@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, LiteralString
 
 import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
+from ioc.access import Action, Principal, Resource, Role, decide, may_at_all
+from ioc.access import Scope as AccessScope
 from ioc.audit import audit
+from ioc.crypto import Keyring, decrypt_opt, default_keyring, encrypt_opt
 from ioc.tickets import workflow as wf
-from ioc.tickets.privacy import scrub_text
+from ioc.tickets.privacy import public_media, public_text
 from ioc.tickets.workflow import Change, Kind, Status, TicketState
 
 
@@ -134,6 +138,8 @@ class QueueRow:
     duplicate_of: str | None
     published: bool
     total: int = 0  # rows matching the filter, before the limit
+    # Only to scrub the reporter's name from the text shown to non-triage viewers; never displayed.
+    reporter_name: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,26 +154,65 @@ class Scope:
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
-    """Who is looking: the role decides masking, the scopes (if any) which tickets are visible."""
+    """Who is looking. The policy (:mod:`ioc.access`) decides from the role and scope what they see:
+    which tickets (their scope's), whether the reporter is unmasked (city-wide triage staff only)."""
 
     username: str
     role: str
     scopes: tuple[Scope, ...] = ()
+    access: Principal | None = field(default=None, compare=False)  # when the web app already has it
+
+    @classmethod
+    def of(cls, principal: Principal) -> Viewer:
+        return cls(principal.username, principal.role.value, access=principal)
+
+    def principal(self) -> Principal:
+        return self.access if self.access is not None else _principal(self.username, self.role, self.scopes)
 
     @property
     def is_triage(self) -> bool:
-        return self.role == "triage"
+        """May read the reporter's name and phone unmasked (each view is audited)."""
+        return may_at_all(self.principal(), "ticket", Action.READ_PERSONAL)
 
     @property
     def scoped(self) -> bool:
-        """Agency and ward users: limited to tickets their scopes own."""
-        return bool(self.scopes) and not self.is_triage
+        """Agency and ward users (and anyone with a scope): limited to their scope's tickets."""
+        return self.principal().scoped
+
+    @property
+    def may_read(self) -> bool:
+        return may_at_all(self.principal(), "ticket", Action.VIEW)
 
     def owner_codes(self) -> list[str]:
-        return [s.owner_code() for s in self.scopes]
+        scope = self.principal().scope
+        return sorted(scope.sectors | scope.ward_owner_codes)
+
+    def units(self) -> list[str]:
+        return sorted(self.principal().scope.units)
 
     def can_see(self, ticket: TicketRow | QueueRow) -> bool:
-        return not self.scoped or ticket.owner_code in self.owner_codes()
+        return decide(self.principal(), ticket_resource(ticket), Action.VIEW).allowed
+
+    def can_act(self, ticket: TicketRow | QueueRow) -> bool:
+        return decide(self.principal(), ticket_resource(ticket), Action.ACT).allowed
+
+
+def ticket_resource(ticket: TicketRow | QueueRow) -> Resource:
+    """A ticket as the policy sees it: where it is and who owns it."""
+    return Resource.obj("ticket", admin_unit=ticket.admin_unit, owner=ticket.owner_code)
+
+
+@lru_cache(maxsize=256)
+def _principal(username: str, role: str, scopes: tuple[Scope, ...]) -> Principal:
+    from ioc.accounts import expand_units
+
+    try:
+        r = Role(role)
+    except ValueError:
+        r = Role.DISPLAY  # an unknown role reads no tickets
+    base = AccessScope.of([s.scope_code for s in scopes if s.scope_type == "agency"])
+    units = expand_units(s.scope_code for s in scopes if s.scope_type == "ward")
+    return Principal(username, r, AccessScope(base.sectors, units))
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,21 +264,25 @@ _INSERT_EVENT: LiteralString = (
 _QUEUE: LiteralString = (
     "SELECT ticket_id, received_at, status, category, category_confirmed, suggested_category,"
     " suggested_confidence, admin_unit, owner_code, owner_name, deadline, left(text, 300) AS text,"
-    " duplicate_of, published, count(*) OVER () AS total FROM tickets"
+    " duplicate_of, published, count(*) OVER () AS total, reporter_name FROM tickets"
     " WHERE (%(statuses)s::text[] IS NULL OR status = ANY(%(statuses)s))"
     " AND (%(categories)s::text[] IS NULL OR coalesce(category, suggested_category) = ANY(%(categories)s))"
     " AND (%(units)s::text[] IS NULL OR admin_unit = ANY(%(units)s))"
     " AND (%(owners)s::text[] IS NULL OR owner_code = ANY(%(owners)s))"
     " AND (NOT %(overdue)s OR (deadline < %(now)s AND status = ANY(%(open)s)))"
-    " AND (%(scope)s::text[] IS NULL OR owner_code = ANY(%(scope)s))"
+    " AND (NOT %(scoped)s OR owner_code = ANY(%(scope_owners)s) OR admin_unit = ANY(%(scope_units)s))"
     " ORDER BY deadline ASC NULLS LAST, received_at ASC LIMIT %(limit)s"
 )
 
 
 def create_ticket(
-    conn: psycopg.Connection, new: NewTicket, actor: str, *, deadline: datetime | None = None
+    conn: psycopg.Connection, new: NewTicket, actor: str, *, deadline: datetime | None = None,
+    ring: Keyring | None = None,
 ) -> TicketRow | None:
-    """Insert a received ticket and its first history event; ``None`` if the id already exists."""
+    """Insert a received ticket and its first history event; ``None`` if the id already exists.
+
+    The reporter's name and phone are stored encrypted (:mod:`ioc.crypto`), never in clear."""
+    ring = ring or default_keyring()
     change = Change(Kind.RECEIVED, new.received_at, actor, deadline=deadline)
     state = wf.start(change)
     with conn.transaction():
@@ -249,8 +298,8 @@ def create_ticket(
                 new.lat,
                 new.admin_unit,
                 list(new.photo_urls),
-                new.reporter_name,
-                new.reporter_phone,
+                encrypt_opt(ring, new.reporter_name, "tickets.reporter_name"),
+                encrypt_opt(ring, new.reporter_phone, "tickets.reporter_phone"),
                 state.status.value,
                 deadline,
                 state.version,
@@ -283,7 +332,18 @@ def get_ticket(conn: psycopg.Connection, ticket_id: str, *, for_update: bool = F
     if for_update:
         query += " FOR UPDATE"
     with conn.cursor(row_factory=class_row(TicketRow)) as cur:
-        return cur.execute(query, (ticket_id,)).fetchone()
+        row = cur.execute(query, (ticket_id,)).fetchone()
+    return None if row is None else _decrypted(row)
+
+
+def _decrypted(row: TicketRow, ring: Keyring | None = None) -> TicketRow:
+    """The row with the reporter fields readable in memory; masking and the audit of unmasked views
+    happen where they are shown (:func:`ioc.tickets.privacy.reporter_view`)."""
+    if row.reporter_name is None and row.reporter_phone is None:
+        return row
+    ring = ring or default_keyring()
+    return replace(row, reporter_name=decrypt_opt(ring, row.reporter_name, "tickets.reporter_name"),
+                   reporter_phone=decrypt_opt(ring, row.reporter_phone, "tickets.reporter_phone"))  # fmt: skip
 
 
 def require_ticket(conn: psycopg.Connection, ticket_id: str, *, for_update: bool = False) -> TicketRow:
@@ -299,6 +359,8 @@ def apply_change(conn: psycopg.Connection, ticket_id: str, change: Change) -> Ti
         row = require_ticket(conn, ticket_id, for_update=True)
         if change.kind is Kind.MERGED:
             _check_merge(conn, ticket_id, change.merged_into)
+        if change.kind is Kind.ASSIGNED:
+            change = _check_owner(change)
         new = wf.apply(row.state(), change)
         values = {name: getattr(new, name) for name in _STATE_COLUMNS if name != "received_at"}
         values["status"] = new.status.value
@@ -330,8 +392,8 @@ def apply_change(conn: psycopg.Connection, ticket_id: str, change: Change) -> Ti
         elif change.kind is Kind.PUBLISHED:
             conn.execute(
                 "INSERT INTO ticket_publications (ticket_id, published_at, actor, category, admin_unit,"
-                " owner_name, received_at, answered_at, text, answer) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (ticket_id) DO NOTHING",
+                " owner_name, received_at, answered_at, text, answer, photo_urls)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (ticket_id) DO NOTHING",
                 (
                     ticket_id,
                     change.at,
@@ -341,8 +403,9 @@ def apply_change(conn: psycopg.Connection, ticket_id: str, change: Change) -> Ti
                     new.owner_name,
                     row.received_at,
                     new.answered_at,
-                    scrub_text(row.text, row.reporter_name, row.reporter_phone),
-                    scrub_text(new.answer or "", row.reporter_name, row.reporter_phone),
+                    public_text(row.text, row.reporter_name, row.reporter_phone),
+                    public_text(new.answer or "", row.reporter_name, row.reporter_phone, limit=2000),
+                    public_media(row.photo_urls),
                 ),
             )
         audit(
@@ -362,6 +425,18 @@ def _audit_details(before: str, new: TicketState, change: Change) -> dict[str, o
         if value is not None:
             out[key] = value
     return out
+
+
+def _check_owner(change: Change) -> Change:
+    """An assignment names an owner that exists: an agency of the routing table or the People's
+    Committee of a known unit (the code is made canonical; a missing name is the owner's own)."""
+    from ioc.tickets.routing import known_owner
+
+    owner = known_owner(change.owner_kind, change.owner_code)
+    if owner is None:
+        raise LookupError(f"no owner {change.owner_kind}:{change.owner_code!r}: not an agency or ward committee")
+    name = " ".join((change.owner_name or "").split())[:200] or owner.name_vi
+    return replace(change, owner_code=owner.code, owner_name=name)
 
 
 def _check_merge(conn: psycopg.Connection, ticket_id: str, primary_id: str | None) -> None:
@@ -407,11 +482,19 @@ def queue(conn: psycopg.Connection, viewer: Viewer, flt: QueueFilter, now: datet
         "overdue": flt.overdue_only,
         "now": now,
         "open": [s.value for s in wf.OPEN_STATUSES],
-        "scope": viewer.owner_codes() if viewer.scoped else None,
+        "scoped": viewer.scoped,
+        "scope_owners": viewer.owner_codes(),
+        "scope_units": viewer.units(),
         "limit": flt.limit,
     }
+    if not viewer.may_read:
+        return []
     with conn.cursor(row_factory=class_row(QueueRow)) as cur:
-        return cur.execute(_QUEUE, params).fetchall()
+        rows = cur.execute(_QUEUE, params).fetchall()
+    ring = default_keyring()
+    return [r if r.reporter_name is None
+            else replace(r, reporter_name=decrypt_opt(ring, r.reporter_name, "tickets.reporter_name"))
+            for r in rows]  # fmt: skip
 
 
 def overdue_tickets(conn: psycopg.Connection, now: datetime, limit: int = 1000) -> list[QueueRow]:
@@ -484,6 +567,7 @@ class Publication:
     answered_at: datetime | None
     text: str
     answer: str
+    photo_urls: list[str] = field(default_factory=list)
 
 
 def publications(conn: psycopg.Connection, limit: int = 200) -> list[Publication]:
@@ -491,9 +575,19 @@ def publications(conn: psycopg.Connection, limit: int = 200) -> list[Publication
     with conn.cursor(row_factory=class_row(Publication)) as cur:
         return cur.execute(
             "SELECT ticket_id, published_at, category, admin_unit, owner_name, received_at, answered_at, text,"
-            " answer FROM ticket_publications ORDER BY published_at DESC LIMIT %s",
+            " answer, photo_urls FROM ticket_publications ORDER BY published_at DESC LIMIT %s",
             (limit,),
         ).fetchall()
+
+
+def publication(conn: psycopg.Connection, ticket_id: str) -> Publication | None:
+    """The published, de-identified copy of one ticket (``None``: not published)."""
+    with conn.cursor(row_factory=class_row(Publication)) as cur:
+        return cur.execute(
+            "SELECT ticket_id, published_at, category, admin_unit, owner_name, received_at, answered_at, text,"
+            " answer, photo_urls FROM ticket_publications WHERE ticket_id = %s",
+            (ticket_id,),
+        ).fetchone()
 
 
 def open_points(

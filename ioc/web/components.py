@@ -78,7 +78,10 @@ def navbar(lang: Lang, active: str, user: str | None, csrf: str) -> dbc.Navbar:
         ("/alerts", "nav.alerts"),
         ("/triage", "nav.triage"),
         ("/transparency", "nav.transparency"),
+        ("/admin/users", "nav.admin"),
+        ("/account/password", "nav.password"),
     ]
+    links = [(path, key) for path, key in links if _may_open(path)]  # links only: the server decides
     return dbc.Navbar(
         dbc.Container(
             [
@@ -111,6 +114,16 @@ def navbar(lang: Lang, active: str, user: str | None, csrf: str) -> dbc.Navbar:
         dark=True,
         className="ioc-navbar py-1",
     )
+
+
+def _may_open(path: str) -> bool:
+    """Whether the logged-in user may open ``path`` (Dash pages by page, plain pages by route)."""
+    from ioc.access import PAGES, Resource, decide
+    from ioc.web.auth import current_principal
+
+    p = current_principal()
+    res = Resource.page(path) if path in PAGES and path != "/transparency" else Resource.route("GET", path)
+    return decide(p, res).allowed
 
 
 def is_stale(snap: Snapshot, at: datetime | None, max_age_s: float = STALE_AFTER_S) -> bool:

@@ -64,3 +64,28 @@ def wall_updated(name: str) -> dict[str, str]:
 def base_layer(page: Page, name: str) -> dict[str, str]:
     """A base-map layer (sea, water, boundaries, roads, landmarks) of a page's map."""
     return {"type": "base-layer", "page": page, "name": name}
+
+
+# Accounts page (/admin/users, administrators only)
+ADMIN_USERS = "admin-users"
+ADMIN_TABLE = "admin-users-table"
+ADMIN_VERSION = "admin-users-version"  # bumped after each change so the table reloads
+ADMIN_MESSAGE = "admin-users-message"
+ADMIN_USERNAME = "admin-user-name"
+ADMIN_DISPLAY_NAME = "admin-user-display-name"
+ADMIN_ROLE = "admin-user-role"
+ADMIN_SECTORS = "admin-user-sectors"
+ADMIN_UNITS = "admin-user-units"
+ADMIN_PASSWORD = "admin-user-password"
+ADMIN_TEMPORARY = "admin-user-temporary"
+ADMIN_SAVE = "admin-user-save"
+ADMIN_RESET = "admin-user-reset"
+ADMIN_DISABLE = "admin-user-disable"
+ADMIN_ENABLE = "admin-user-enable"
+ADMIN_REVOKE = "admin-user-revoke"
+ADMIN_ACTIONS = (ADMIN_SAVE, ADMIN_RESET, ADMIN_DISABLE, ADMIN_ENABLE, ADMIN_REVOKE)
+
+
+def admin_user_row(username: str) -> dict[str, str]:
+    """One row of the accounts table (pattern-matchable on ``user``): a click loads it into the form."""
+    return {"type": "admin-user-row", "user": username}

@@ -41,7 +41,6 @@ _ACTION_STATUSES: dict[str, frozenset[str]] = {
     "publish": frozenset({"answered", "closed"}),
     "verdict": frozenset({"answered", "closed"}),
 }
-STAFF_ROLES = frozenset({"triage", "admin"})
 OWNER_ACTIONS = frozenset({"start", "answer"})  # what an agency or ward user may do on its own tickets
 
 
@@ -62,15 +61,14 @@ def subnav(lang: Lang, active: str) -> html.Div:
 
 
 def allowed_actions(viewer: Viewer, ticket: TicketRow | None) -> frozenset[str]:
-    """The actions ``viewer`` may take on ``ticket`` now (empty when it may not see it)."""
-    if ticket is None or not viewer.can_see(ticket):
+    """The actions ``viewer`` may take on ``ticket`` now (empty when it may not see or act on it).
+
+    The policy (:mod:`ioc.access`) decides whether the viewer may act at all: city-wide triage staff
+    and admins take every action, ward and department users start and answer their own tickets,
+    leaders and operators read."""
+    if ticket is None or not viewer.can_see(ticket) or not viewer.can_act(ticket):
         return frozenset()
-    if viewer.role in STAFF_ROLES and not viewer.scoped:
-        mine = frozenset(_ACTION_STATUSES)
-    elif viewer.scoped:
-        mine = OWNER_ACTIONS
-    else:
-        return frozenset()  # leaders and operators read
+    mine = OWNER_ACTIONS if viewer.scoped else frozenset(_ACTION_STATUSES)
     out = {a for a in mine if ticket.status in _ACTION_STATUSES[a]}
     if ticket.published:
         out.discard("publish")
@@ -127,7 +125,7 @@ def queue_table(
     for r in rows[:shown]:
         left = time_left(r.deadline, r.status, now, calendar)
         overdue = left is not None and left < timedelta(0)
-        text = r.text if viewer.is_triage else scrub_text(r.text)
+        text = r.text if viewer.is_triage else scrub_text(r.text, r.reporter_name)
         body.append(
             html.Tr(
                 [

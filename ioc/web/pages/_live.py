@@ -12,6 +12,7 @@ from dash.exceptions import PreventUpdate
 from ioc.i18n import Lang
 from ioc.web import auth, components
 from ioc.web.layer_blobs import payload
+from ioc.web.scoping import scoped_snapshot
 from ioc.web.snapshot import Snapshot, live
 
 
@@ -83,7 +84,7 @@ def live_refresh(hours_ago: int | None, seen: dict[str, Any] | None, feed_limit:
     Call it from a callback whose first output is the pattern-matched list of layers.
     """
     lang = auth.current_lang()
-    snap = live().current
+    snap = scoped_snapshot(live().current, auth.current_principal())  # ward users: their units only
     hours = int(hours_ago or 0)
     key = [snap.version, hours, lang]
     seen = seen or {}

@@ -1,8 +1,11 @@
 """Alerts (``/alerts``): the list with filters, one alert's timeline, and the operator's actions.
 
 Operators and admins acknowledge (with a comment), assign, resolve and silence; leaders read. Every
-action goes through :func:`alerts.feed.act` (timeline entry + audit log in one transaction). Any
-alert can be downloaded as CAP 1.2 XML. Strings come from :mod:`ioc.i18n.alerts_messages`.
+alert read or acted on is judged by :func:`ioc.access.decide` with its unit and agency: ward and
+department users see (and act on) only their scope's alerts, whatever a crafted callback asks for.
+Every action goes through :func:`alerts.feed.act` (timeline entry + audit log in one transaction).
+An alert the viewer may see can be downloaded as CAP 1.2 XML. Strings come from
+:mod:`ioc.i18n.alerts_messages`.
 """
 
 from __future__ import annotations
@@ -18,13 +21,16 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from alerts.cap import to_cap
-from alerts.feed import ACTING_ROLES, NotAllowed, OperatorAction, act, list_alerts
+from alerts.feed import NotAllowed, OperatorAction, act, list_alerts
 from alerts.model import Alert, AlertClass, AlertState, InvalidTransition, Severity
 from alerts.store import get_alert
+from ioc.access import OBJECT_ACTIONS, Action, Resource, decide
+from ioc.audit import audit
 from ioc.i18n import TZ, Lang, fmt_datetime
 from ioc.i18n.alerts_messages import tr
 from ioc.web import auth, components
 from ioc.web.pages import alerts_ids as aid
+from ioc.web.scoping import may
 from ioc.web.snapshot import EXTENSION, web_settings
 
 dash.register_page(__name__, path="/alerts", name="alerts", title="IOC Hải Phòng – Cảnh báo")
@@ -40,9 +46,12 @@ def _options(prefix: str, values: list[str], lang: Lang) -> list[dict[str, str]]
     return [{"label": tr(f"{prefix}.{v}", lang), "value": v} for v in values]
 
 
+SHOWN = 200  # rows in the table, after the scope filter
+
+
 def layout(**_query: Any) -> html.Div:
     lang = auth.current_lang()
-    if not auth.may_view(auth.current_role() or "", "/alerts"):
+    if not decide(auth.current_principal(), Resource.page("/alerts")):
         return html.Div(html.P(tr("auth.forbidden", lang)), className="container p-5")
     filters = dbc.Row(
         [
@@ -103,7 +112,8 @@ def layout(**_query: Any) -> html.Div:
 
 
 def _actions(lang: Lang) -> html.Div:
-    can_act = (auth.current_role() or "") in ACTING_ROLES
+    p = auth.current_principal()
+    can_act = p is not None and p.role in OBJECT_ACTIONS[("alert", Action.ACT)]  # buttons only: the server decides
     buttons = html.Div(
         [
             dbc.Textarea(id=aid.COMMENT, placeholder=tr("alerts.comment", lang), className="mb-2", rows=2),
@@ -169,13 +179,16 @@ def _row(a: Alert, lang: Lang, selected: str | None) -> html.Tr:
 def refresh_table(_n: Any, states: list[str] | None, classes: list[str] | None, sevs: list[str] | None,
                   _v: Any, selected: str | None) -> Any:  # fmt: skip
     lang = auth.current_lang()
+    p = auth.current_principal()
     with _pool().connection() as conn:
         rows = list_alerts(
             conn,
             states=[AlertState(s) for s in states or ()],
             classes=[AlertClass(c) for c in classes or ()],
             severities=[Severity(s) for s in sevs or ()],
+            limit=5 * SHOWN,
         )
+    rows = [a for a in rows if may(p, a)][:SHOWN]  # the viewer's scope only
     if not rows:
         return html.P(tr("alerts.none", lang), className="text-muted")
     head = html.Thead(html.Tr([html.Th(tr(f"alerts.col.{c}", lang))
@@ -190,7 +203,7 @@ def refresh_table(_n: Any, states: list[str] | None, classes: list[str] | None, 
     prevent_initial_call=True,
 )
 def pick(clicks: list[int | None]) -> str:
-    if not ctx.triggered_id or not any(clicks):
+    if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):  # crafted payloads included
         raise PreventUpdate
     return str(ctx.triggered_id["alert"])
 
@@ -206,8 +219,8 @@ def detail(selected: str | None, _v: Any, _n: Any) -> Any:
     if not selected:
         return html.P(tr("alerts.pick", lang), className="text-muted")
     with _pool().connection() as conn:
-        a = get_alert(conn, uuid.UUID(selected))
-    if a is None:
+        a = get_alert(conn, _uuid(selected))
+    if a is None or not may(auth.current_principal(), a):  # a crafted id outside the scope reads nothing
         return html.P(tr("alerts.none", lang), className="text-muted")
     lines = [
         html.H2(a.title(lang), className="h5"),
@@ -230,6 +243,14 @@ def detail(selected: str | None, _v: Any, _n: Any) -> Any:
     ]  # fmt: skip
     return html.Div([*lines, html.H3(tr("alerts.timeline", lang), className="h6 mt-3"),
                      html.Ul(entries, className="small")])  # fmt: skip
+
+
+def _uuid(value: str) -> uuid.UUID:
+    """A callback's alert id (user input): a malformed one selects nothing instead of failing."""
+    try:
+        return uuid.UUID(str(value)[:64])
+    except ValueError:
+        raise PreventUpdate from None
 
 
 def parse_local(value: str) -> datetime:
@@ -274,9 +295,13 @@ def on_action(_a: Any, _b: Any, _c: Any, _d: Any, selected: str | None, comment:
             return dbc.Alert(tr("alerts.bad_time", lang, value=until or ""), color="warning"), int(
                 version or 0
             )
+    p = auth.current_principal()
     try:
         with _pool().connection() as conn:
-            act(conn, uuid.UUID(selected), actor=auth.current_user() or "?", role=auth.current_role() or "",
+            a = get_alert(conn, _uuid(selected))
+            if a is None or p is None or not may(p, a, Action.ACT):
+                raise NotAllowed(f"{p.username if p else '?'} may not act on alert {selected[:40]}")
+            act(conn, a.alert_id, actor=p.username, role=p.role.value,
                 action=action, at=datetime.now(UTC), comment=comment, assignee=assignee, until=until_at)  # fmt: skip
     except (NotAllowed, InvalidTransition, ValueError, LookupError) as exc:
         return dbc.Alert(tr("alerts.error", lang, reason=str(exc)), color="danger"), int(version or 0)
@@ -292,10 +317,12 @@ def on_action(_a: Any, _b: Any, _c: Any, _d: Any, selected: str | None, comment:
     prevent_initial_call=True,
 )
 def download_cap(_n: Any, selected: str | None) -> Any:
-    if not selected:
+    p = auth.current_principal()
+    if not selected or not decide(p, Resource.export("alert.cap")):
         raise PreventUpdate
     with _pool().connection() as conn:
-        a = get_alert(conn, uuid.UUID(selected))
-    if a is None:
-        raise PreventUpdate
+        a = get_alert(conn, _uuid(selected))
+        if a is None or not may(p, a):
+            raise PreventUpdate
+        audit(conn, p.username if p else "?", "alert.cap_export", str(a.alert_id), {})
     return dcc.send_bytes(to_cap(a), f"cap-{a.alert_id}.xml", type="application/cap+xml")

@@ -22,8 +22,9 @@ import dash_leaflet as dl
 import flask
 import psycopg
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
-from dash.exceptions import PreventUpdate
+from dash.exceptions import MissingCallbackContextException, PreventUpdate
 
+from ioc.access import Resource, decide
 from ioc.audit import audit
 from ioc.i18n import Lang
 from ioc.tickets import stats as stats_mod
@@ -54,12 +55,13 @@ def _pool() -> Any:
     return flask.current_app.extensions["ioc"]["pool"]
 
 
-def _viewer(conn: psycopg.Connection) -> Viewer:
-    """The logged-in user with their scopes; callbacks stop here for accounts without the desk."""
-    role = auth.current_role() or ""
-    if role in ("", "display"):
-        raise PreventUpdate  # the wall's account never reads tickets, even by posting callbacks itself
-    return store.viewer_for(conn, auth.current_user() or "?", role)
+def _viewer(conn: psycopg.Connection | None = None) -> Viewer:
+    """The logged-in user with their role and scope; callbacks stop here for accounts without the desk
+    (the request hook has refused them already: this is the second lock on the same door)."""
+    p = auth.current_principal()
+    if p is None or not decide(p, Resource.page("/triage")):
+        raise PreventUpdate
+    return Viewer.of(p)
 
 
 def _options(values: list[tuple[str, str]]) -> list[dict[str, str]]:
@@ -81,11 +83,11 @@ def _button(id_: str, key: str, lang: Lang, colour: str, access: str | None = No
 
 def layout(ticket: str | None = None, **_query: Any) -> html.Div:
     lang = auth.current_lang()
-    role = auth.current_role() or ""
-    if role in ("", "display"):
+    p = auth.current_principal()
+    if p is None or not decide(p, Resource.page("/triage")):
         return html.Div(html.P(t("forbidden", lang)), className="container p-5")
+    viewer = Viewer.of(p)
     with _pool().connection() as conn:
-        viewer = _viewer(conn)
         units = [
             r[0]
             for r in conn.execute(
@@ -95,6 +97,12 @@ def layout(ticket: str | None = None, **_query: Any) -> html.Div:
         owners = conn.execute(
             "SELECT DISTINCT owner_code, owner_name FROM tickets WHERE owner_code IS NOT NULL ORDER BY 2"
         ).fetchall()
+    if viewer.scoped:  # a scoped user's filters list only its own units and offices
+        mine = set(viewer.units())
+        units = [u for u in units if u in mine]
+        owners = [(c, n) for c, n in owners if c in set(viewer.owner_codes())]
+    if ticket is not None and len(ticket) > 64:
+        ticket = None
     keys = {v: k for k, v in tid.SHORTCUTS.items()}
     filters = dbc.Row(
         [
@@ -164,7 +172,7 @@ def layout(ticket: str | None = None, **_query: Any) -> html.Div:
                 dcc.Download(id=tid.TRIAGE_CSV_DOWNLOAD),
             ]
         )
-        if not viewer.scoped
+        if decide(p, Resource.export("tickets.stats_csv"))
         else html.Div([html.Div(id=tid.TRIAGE_KPIS), html.Div(id=tid.TRIAGE_STATS),
                        dcc.Dropdown(id=tid.TRIAGE_STATS_BY, value="total", style={"display": "none"})])
     )  # fmt: skip
@@ -209,6 +217,14 @@ def layout(ticket: str | None = None, **_query: Any) -> html.Div:
     )  # fmt: skip
 
 
+def _trigger() -> Any:
+    """The input that fired the callback (``None`` on the first load or outside a callback)."""
+    try:
+        return ctx.triggered_id
+    except MissingCallbackContextException:
+        return None
+
+
 def load_queue(
     conn: psycopg.Connection, viewer: Viewer, flt: QueueFilter, now: datetime
 ) -> list[store.QueueRow]:
@@ -246,9 +262,14 @@ def refresh_queue(
         overdue_only=bool(overdue),
         limit=views.SHOWN,  # the most urgent; the total comes with the rows
     )
+    viewer = _viewer()
     with _pool().connection() as conn:
-        viewer = _viewer(conn)
         rows = load_queue(conn, viewer, flt, now)
+        if _trigger() not in (tid.TRIAGE_TICK, tid.TRIAGE_VERSION, tid.TRIAGE_SELECTED):
+            # Who looked at which part of the queue (the first load and each filter change).
+            audit(conn, viewer.username, "tickets.queue_viewed", None,
+                  {"statuses": statuses, "categories": categories, "units": units, "owners": owners,
+                   "overdue": bool(overdue), "rows": len(rows)})  # fmt: skip
     return views.queue_table(rows, now=now, lang=lang, viewer=viewer, catalog=catalog(), selected=selected)
 
 
@@ -333,9 +354,9 @@ def show_detail(selected: str | None, _version: int | None) -> tuple[Any, ...]:
     if not selected:
         return (no_update, [], no_update, None, [], None, [], None, *off)
     now = datetime.now(UTC)
+    viewer = _viewer()
     with _pool().connection() as conn:
-        viewer = _viewer(conn)
-        ticket = store.get_ticket(conn, selected)
+        ticket = store.get_ticket(conn, selected) if len(str(selected)) <= 64 else None
         if ticket is None or not viewer.can_see(ticket):
             return (html.P(t("action.need_ticket", lang), className="text-muted"), [], no_update, None, [], None,
                     [], None, *off)  # fmt: skip
@@ -436,10 +457,10 @@ def act(*args: Any) -> tuple[Any, Any, Any]:
     lang = auth.current_lang()
     if not selected:
         return no_update, dbc.Alert(t("action.need_ticket", lang), color="warning", duration=4000), no_update
-    user = auth.current_user() or "?"
+    viewer = _viewer()
+    user = viewer.username
     with _pool().connection() as conn:
-        viewer = _viewer(conn)
-        ticket = store.get_ticket(conn, selected)
+        ticket = store.get_ticket(conn, selected) if len(str(selected)) <= 64 else None
         if ticket is None or _ACTION_OF[button] not in views.allowed_actions(viewer, ticket):
             return no_update, dbc.Alert(t("action.forbidden", lang), color="danger"), no_update
         try:
@@ -463,9 +484,10 @@ def act(*args: Any) -> tuple[Any, Any, Any]:
 )
 def refresh_stats(by: str | None, _version: int | None, _tick: int | None) -> tuple[Any, Any]:
     lang = auth.current_lang()
+    if not decide(_viewer().principal(), Resource.export("tickets.stats_csv")):
+        return [], []  # the city-wide numbers are not an agency's business
+    by = by if by in stats_mod.BY_VALUES else "category"
     with _pool().connection() as conn:
-        if _viewer(conn).scoped:
-            return [], []  # the city-wide numbers are not an agency's business
         now = datetime.now(UTC)
         total = stats_mod.ticket_stats(conn, "total", now=now)
         rows = stats_mod.ticket_stats(conn, by or "category", now=now)
@@ -484,11 +506,12 @@ def download_csv(clicks: int | None, by: str | None) -> Any:
     if not clicks:
         raise PreventUpdate
     lang = auth.current_lang()
+    viewer = _viewer()
+    if not decide(viewer.principal(), Resource.export("tickets.stats_csv")) or by not in (*stats_mod.BY_VALUES, None):
+        raise PreventUpdate
     with _pool().connection() as conn:
-        if _viewer(conn).scoped:
-            raise PreventUpdate
         rows = stats_mod.ticket_stats(conn, by or "category", now=datetime.now(UTC))
-        audit(conn, auth.current_user() or "?", "tickets.stats_csv", None, {"by": by})
+        audit(conn, viewer.username, "tickets.stats_csv", None, {"by": by})
     buf = io.StringIO()
     stats_mod.write_csv(rows, buf, lang)
     return dcc.send_string(buf.getvalue(), f"phan-anh-{by or 'category'}.csv")
