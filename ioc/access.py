@@ -216,6 +216,14 @@ PAGES: Mapping[str, Who] = {
     "/triage": _DESK,
     "/transparency": ANYONE,  # published, de-identified reports (a plain HTML page, not Dash)
     "/admin/users": frozenset({R.ADMIN}),
+    # Directives (ioc/directives): the leader's board, new directives, the recipients' inbox, the
+    # task tracker, public warnings to the loudspeakers. Data inside is scoped by recipient.
+    "/directives": frozenset({R.LEADER, R.STANDING_OFFICE, R.ADMIN, R.OPERATOR}),  # operator: read only
+    "/directives/new": frozenset({R.LEADER, R.STANDING_OFFICE, R.ADMIN}),
+    "/inbox": frozenset({R.WARD, R.DEPARTMENT, R.OPERATOR, R.LEADER, R.STANDING_OFFICE, R.ADMIN, R.PUBLIC_ORDER,
+                         R.FINANCE}),
+    "/tasks": frozenset({R.LEADER, R.STANDING_OFFICE, R.ADMIN, R.OPERATOR, R.DEPARTMENT, R.FINANCE}),
+    "/warnings": frozenset({R.OPERATOR, R.LEADER, R.ADMIN}),
 }
 """Pages and the roles that may open them."""
 
@@ -239,6 +247,21 @@ CALLBACKS: Mapping[str, str] = {
     "ioc.web.pages.admin_users.refresh_users": "/admin/users",
     "ioc.web.pages.admin_users.pick_user": "/admin/users",
     "ioc.web.pages.admin_users.save_user": "/admin/users",
+    "ioc.web.pages.directives.refresh": "/directives",
+    "ioc.web.pages.directives.pick": "/directives",
+    "ioc.web.pages.directives.detail": "/directives",
+    "ioc.web.pages.directives.download": "/directives",
+    "ioc.web.pages.directives.create": "/directives/new",
+    "ioc.web.pages.directives.lead_action": "/directives/new",  # accept, send back, extensions: leader roles
+    "ioc.web.pages.inbox.refresh": "/inbox",
+    "ioc.web.pages.inbox.pick": "/inbox",
+    "ioc.web.pages.inbox.detail": "/inbox",
+    "ioc.web.pages.inbox.on_action": "/inbox",
+    "ioc.web.pages.inbox.upload": "/inbox",
+    "ioc.web.pages.tasks.refresh": "/tasks",
+    "ioc.web.pages.tasks.import_xlsx": "/tasks",  # and the import itself needs standing_office/leader/admin
+    "ioc.web.pages.warnings_public.listing": "/warnings",
+    "ioc.web.pages.warnings_public.act": "/warnings",
 }
 PAGE_ROUTER = "dash.dash.update"
 """Dash's page router, which renders a page's layout: decided by the ``pathname`` it is asked for."""
@@ -265,6 +288,7 @@ ROUTES: Mapping[str, Who] = {
     "GET /_dash-dependencies": LOGGED_IN,
     "POST /_dash-update-component": LOGGED_IN,  # then the callback's own entry decides
     "GET /layers/<digest>.json": frozenset(set(Role)),
+    "GET /basemap/<band>/<layer>.json": frozenset(set(Role)),  # open data (OSM, units), but only maps use it
     "GET /": LOGGED_IN,  # Dash's index page: then the page's entry decides by path
     "GET /<path:path>": LOGGED_IN,
     # Open311 GeoReport v2 (its own Flask app under /open311/v2): public GETs are published and

@@ -188,3 +188,18 @@ def scope_of(conn: psycopg.Connection, username: str) -> frozenset[str]:
         "SELECT recipient_code FROM directive_members WHERE username = %s", (username,)
     ).fetchall()
     return frozenset(str(r[0]) for r in rows)
+
+
+def codes_for_scope(sectors: frozenset[str], units: frozenset[str]) -> frozenset[str]:
+    """The recipients a user's access scope (``ioc.access.Scope``) stands for: each unit (code or
+    name) as its commune, each sector (any of its agency codes) as the department or police."""
+    reg = registry()
+    out: set[str] = set()
+    for unit in units:
+        r = reg.get(UNIT_PREFIX + unit) if UNIT_PREFIX + unit in reg else reg.match_name(unit)
+        if r is not None:
+            out.add(r.code)
+    for r in reg.recipients:
+        if r.kind is not RecipientKind.COMMUNE and ({r.code, *r.aliases} & sectors):
+            out.add(r.code)
+    return frozenset(out)

@@ -46,7 +46,8 @@ MIN_SECRET_LENGTH = 32
 _PLACEHOLDERS = ("change-me", "changeme", "change_me", "replace-me", "example", "placeholder", "secret-key")
 # Requests for static files never read a session (no query for each script of a page load).
 STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
-DASH_PAGES = frozenset({"/", "/wall", "/tablet", "/alerts", "/triage", "/admin/users"})
+DASH_PAGES = frozenset({"/", "/wall", "/tablet", "/alerts", "/triage", "/admin/users", "/directives", "/directives/new",
+                        "/inbox", "/tasks", "/warnings"})
 
 
 class InsecureSecretKey(RuntimeError):

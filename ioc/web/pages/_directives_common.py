@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -19,8 +20,16 @@ def pool() -> Any:
 
 
 def current_actor(conn: Any) -> Actor:
-    """The logged-in user with the recipient codes they act for (read per request, never cached)."""
-    return with_scope(Actor(auth.current_user() or "?", auth.current_role() or ""), conn)
+    """The logged-in user with the recipient codes they act for (read per request, never cached):
+    their recipient memberships and what their access scope (units, sectors) stands for."""
+    from ioc.directives.recipients import codes_for_scope
+
+    actor = with_scope(Actor(auth.current_user() or "?", auth.current_role() or ""), conn)
+    principal = auth.current_principal()
+    if principal is None or principal.scope.city_wide:
+        return actor
+    own = codes_for_scope(principal.scope.sectors, principal.scope.units)
+    return replace(actor, scope=actor.scope | own)
 
 
 def allowed(access: dict[str, tuple[frozenset[str], str]], key: str) -> bool:

@@ -201,7 +201,7 @@ def refresh(_n: Any, _v: Any, selected: int | None) -> tuple[Any, Any, Any]:
 @callback(Output(did.BOARD_SELECTED, "data"), Input({"type": did.PICK, "directive": ALL}, "n_clicks"),
           prevent_initial_call=True)  # fmt: skip
 def pick(clicks: list[int | None]) -> int:
-    if not ctx.triggered_id or not any(clicks):
+    if not ctx.triggered_id or not any(clicks or []):
         raise PreventUpdate
     return int(ctx.triggered_id["directive"])
 
@@ -346,7 +346,7 @@ def lead_action(*args: Any) -> tuple[Any, int]:
           prevent_initial_call=True)  # fmt: skip
 def download(clicks: list[int | None]) -> Any:
     """A file, only for a viewer whose scope holds its recipient (leaders: any)."""
-    if not ctx.triggered_id or not any(clicks):
+    if not ctx.triggered_id or not any(clicks or []):
         raise PreventUpdate
     with pool().connection() as conn:
         actor = current_actor(conn)

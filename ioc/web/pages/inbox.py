@@ -115,7 +115,7 @@ def refresh(_n: Any, _v: Any, selected: dict[str, Any] | None) -> Any:
     prevent_initial_call=True,
 )
 def pick(clicks: list[int | None]) -> dict[str, Any]:
-    if not ctx.triggered_id or not any(clicks):
+    if not ctx.triggered_id or not any(clicks or []):
         raise PreventUpdate
     return {"directive": int(ctx.triggered_id["directive"]), "recipient": str(ctx.triggered_id["recipient"])}
 

@@ -123,7 +123,7 @@ def act(_save: Any, clicks: list[Any], units: list[str] | None, headline: str | 
     lang = auth.current_lang()
     user, role = auth.current_user() or "?", auth.current_role() or ""
     trig = ctx.triggered_id
-    if trig is None or (isinstance(trig, dict) and not any(clicks)):
+    if trig is None or (isinstance(trig, dict) and not any(clicks or [])):
         raise PreventUpdate
     now = datetime.now(UTC)
     try:
