@@ -73,7 +73,7 @@ def web(services) -> Iterator[tuple[dash.Dash, LiveSnapshot, str]]:  # type: ign
 
     from ioc.launcher import Stack
     from ioc.web.app import create_app
-    
+
     name = f"w_{uuid.uuid4().hex[:12]}"
     admin = services.settings.database_dsn()
     with psycopg.connect(admin, autocommit=True) as conn:
