@@ -121,6 +121,10 @@ def layer_outputs(rendered: Mapping[str, Rendered], layer_ids: Sequence[str],
     return urls, hideouts, seen
 
 
+# Unit outlines under everything; simulation layers over the live ones (drawn apart, never mixed in).
+PANES = {"boundaries": "ioc-units", "public_order": "ioc-units", "simulation": "ioc-simulation"}
+
+
 def warning_map(page: str, map_id: str, layer_ids: Sequence[str], lang: Lang, *,
                 bounds: list[list[float]] | None = None, height: str = "60vh") -> dl.Map:  # fmt: skip
     """A map with only ``layer_ids`` (in their declared order), a layer switcher and a scale."""
@@ -132,11 +136,12 @@ def warning_map(page: str, map_id: str, layer_ids: Sequence[str], lang: Lang, *,
         options: dict[str, Any] = {
             "id": wid.layer(page, lid), "pointToLayer": {"variable": "ioc.map.point"},
             "style": {"variable": "ioc.map.style"}, "onEachFeature": {"variable": "ioc.map.tooltip"},
-            "hideout": {"layer": lid},
+            "hideout": {"layer": lid}, "pane": PANES.get(lid, "overlayPane"),
         }  # fmt: skip
         overlays.append(dl.Overlay(dl.GeoJSON(**options), name=t(spec.title_key, lang), checked=True))
     return dl.Map(
-        [dl.LayersControl(overlays, overlays=[o.name for o in overlays], collapsed=True, position="topleft"),
+        [dl.Pane(name="ioc-units", style={"zIndex": 390}), dl.Pane(name="ioc-simulation", style={"zIndex": 450}),
+         dl.LayersControl(overlays, overlays=[o.name for o in overlays], collapsed=True, position="topleft"),
          dl.ScaleControl(position="bottomleft", imperial=False)],
         id=map_id, center=(20.86, 106.68), zoom=10, zoomSnap=0.25, className=f"ioc-map ioc-wmap ioc-wmap-{page}",
         attributionControl=False, style={"height": height}, **({"bounds": bounds} if bounds else {}),
@@ -155,7 +160,7 @@ def _layout(fig: go.Figure, lang: Lang, height: int = 320) -> go.Figure:
 
 def graph(fig: go.Figure, gid: str | None = None) -> dcc.Graph:
     kw = {"id": gid} if gid else {}
-    return dcc.Graph(figure=fig, config={"displayModeBar": False, "responsive": True}, **kw)
+    return dcc.Graph(figure=fig, config={"displayModeBar": False}, **kw)
 
 
 def card(title: str, value: str, sub: str | None = None, tone: str = "", cid: str | None = None) -> html.Div:
@@ -310,7 +315,7 @@ def po_trend_figure(v: PublicOrderView, lang: Lang) -> go.Figure:
         fig.add_trace(go.Bar(x=hours, y=[h.counts[i] for h in v.hourly], name=tw(f"w.po.type.{k}", lang),
                              marker_color=TYPE_COLORS[k]))  # fmt: skip
     fig.update_layout(barmode="stack", bargap=0)
-    fig.update_xaxes(title=tw("w.po.hour", lang), tickformat="%H:%M\n%d/%m")
+    fig.update_xaxes(tickformat="%H:%M\n%d/%m")
     fig.update_yaxes(title=tw("w.po.count", lang))
     return _layout(fig, lang, 300)
 
@@ -371,17 +376,32 @@ def gauge_figure(v: FloodView, source_id: str | None, sources: Mapping[str, Any]
     return _layout(fig, lang, 300)
 
 
+def most_alarming_gauge(v: FloodView, sources: Mapping[str, Any]) -> str | None:
+    """The gauge closest to (or furthest above) its BĐ1: what the chart shows first."""
+    best, margin = None, None
+    for g in v.levels:
+        src = sources.get(g.source_id)
+        bd1 = ((src.properties.get("alarm_levels_m") or {}).get("BD1") if src else None)
+        if g.latest is None or bd1 is None:
+            continue
+        m = g.latest.level_m - float(bd1)
+        if margin is None or m > margin:
+            best, margin = g.source_id, m
+    return best
+
+
 def rain_figure(v: FloodView, sources: Mapping[str, Any], lang: Lang) -> go.Figure:
-    rows = sorted(v.rain, key=lambda r: -r.mm_24h)
-    names = [sources[r.source_id].name if r.source_id in sources else r.source_id for r in rows]
+    rows = sorted(v.rain, key=lambda r: r.mm_24h)
+    names = [sources[r.source_id].name.replace("Trạm đo mưa ", "").replace("Trạm ", "") if r.source_id in sources
+             else r.source_id for r in rows]  # fmt: skip
     fig = go.Figure([
-        go.Bar(x=names, y=[r.mm_24h for r in rows], name=tw("w.fl.rain.24h", lang), marker_color="#6BAED6"),
-        go.Bar(x=names, y=[r.mm_3h for r in rows], name=tw("w.fl.rain.3h", lang), marker_color="#2171B5"),
-        go.Bar(x=names, y=[r.mm_1h for r in rows], name=tw("w.fl.rain.1h", lang), marker_color="#08306B"),
+        go.Bar(y=names, x=[r.mm_24h for r in rows], name=tw("w.fl.rain.24h", lang), marker_color="#6BAED6", orientation="h"),
+        go.Bar(y=names, x=[r.mm_3h for r in rows], name=tw("w.fl.rain.3h", lang), marker_color="#2171B5", orientation="h"),
+        go.Bar(y=names, x=[r.mm_1h for r in rows], name=tw("w.fl.rain.1h", lang), marker_color="#08306B", orientation="h"),
     ])  # fmt: skip
     fig.update_layout(barmode="overlay")
-    fig.update_yaxes(title="mm")
-    return _layout(fig, lang, 300)
+    fig.update_xaxes(title="mm")
+    return _layout(fig, lang, 80 + 24 * max(4, len(rows)))
 
 
 def simulation_list(sims: Sequence[SimulationView], lang: Lang) -> html.Div:

@@ -63,6 +63,7 @@ def layout(**_query: Any) -> html.Div:
         return html.Div([nav, html.Div(html.P(tw("auth.forbidden", lang)), className="container p-5")])
     snap = live().current
     gauges = [{"label": s.name, "value": sid} for sid, s in sorted(snap.live.sources.items()) if s.kind == "water"]
+    first = v.most_alarming_gauge(snap.part("warnings.floods"), snap.live.sources) or (gauges[0]["value"] if gauges else None)
     banner, banner_cls = v.simulation_banner(snap.part("warnings.simulation"), lang)
     fmap = v.warning_map(PAGE, wid.FLOOD_MAP, LAYERS, lang, bounds=snap.live.boundaries.leaflet_bounds, height="64vh")
     editor = None
@@ -95,7 +96,7 @@ def layout(**_query: Any) -> html.Div:
                          html.Div(v.simulation_list(snap.part("warnings.simulation"), lang), id=wid.SIM_LIST)], lg=7),
                 dbc.Col([
                     html.H2(tw("w.fl.gauge", lang), className="h6"),
-                    dcc.Dropdown(id=wid.FLOOD_GAUGE, options=gauges, value=gauges[0]["value"] if gauges else None,
+                    dcc.Dropdown(id=wid.FLOOD_GAUGE, options=gauges, value=first,
                                  clearable=False),
                     dcc.Graph(id=wid.FLOOD_GAUGE_GRAPH, config={"displayModeBar": False}),
                     html.Div(body(snap, lang), id=wid.FLOOD_BODY),
