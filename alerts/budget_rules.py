@@ -259,18 +259,26 @@ class Trajectory:
 
 
 def trajectory(book: BudgetBook, series: str, year: int, day: int, *, plan: PlanKind = "council", history: int = 3,
-               min_band: float = 0.02, rel_band: float = 0.0) -> Trajectory | None:  # fmt: skip
-    """This year's share of the plan at ``day`` against the previous years' (None without two years)."""
+               min_band: float = 0.02, rel_band: float = 0.0, capped: bool = False) -> Trajectory | None:  # fmt: skip
+    """This year's share of the plan at ``day`` against the previous years' (None without two years).
+
+    ``capped``: lumps count only up to their cap, this year and in the years compared with, so a
+    one-off payment last January does not make this January look behind.
+    """
     p = book.plan(series, year, plan)
     ys = previous_years(book, series, year, history)
     if p <= 0 or len(ys) < 2:
         return None
-    usual = [book.ytd(series, y, day) / book.plan(series, y, plan) for y in ys if book.plan(series, y, plan)]
+
+    def collected(y: int) -> float:
+        return book.capped_sum(series, y, 1, day)[0] if capped else float(book.ytd(series, y, day))
+
+    usual = [collected(y) / book.plan(series, y, plan) for y in ys if book.plan(series, y, plan)]
     if len(usual) < 2:
         return None
     m = statistics.fmean(usual)
     band = max(statistics.stdev(usual), min_band, rel_band * m)
-    return Trajectory(day, book.ytd(series, year, day) / p, m, band, tuple(ys))
+    return Trajectory(day, collected(year) / p, m, band, tuple(ys))
 
 
 @dataclass(frozen=True, slots=True)
@@ -529,8 +537,9 @@ class BudgetYtdPlanRule(_BudgetRule):
         c = self.cfg
         if day < c.start_day:
             return None
+        lumpy = any(self.book.lines[m].lumpy for m in self.book.members[s])
         tr = trajectory(self.book, s, year, day, plan=c.plan, history=c.history_years, min_band=c.min_band_pp / 100,
-                        rel_band=c.rel_band)  # fmt: skip
+                        rel_band=c.rel_band, capped=lumpy)  # fmt: skip
         if tr is None:
             return None
         gap = tr.usual - tr.share
@@ -544,13 +553,17 @@ class BudgetYtdPlanRule(_BudgetRule):
         other_en = f"; {fmt_pct(100 * ytd / p_other, 'en')} of {_PLAN_EN[other]}" if p_other else ""
         yrs = _years_text(tr.years)
         name_vi, name_en = self.book.label(s, "vi"), self.book.label(s, "en")
+        note_vi = note_en = ""
+        if lumpy:
+            note_vi = f"; không tính phần nộp đột xuất vượt {c.lump_factor:g} lần ngày thường"
+            note_en = f"; one-off payments counted up to {c.lump_factor:g} × a usual day"
         return Judgement(
             breach, calm, sev, tr.share,
             f"{name_vi} lũy kế {fmt_pct(100 * tr.share, 'vi')} {_PLAN_VI[c.plan]} ({_bn(ytd, 'vi')} tỷ đồng{other_vi}), "
-            f"cùng kỳ thường {fmt_pct(100 * tr.usual, 'vi')} ± {fmt_num(100 * tr.band, 'vi', 1)} ({yrs})",
+            f"cùng kỳ thường {fmt_pct(100 * tr.usual, 'vi')} ± {fmt_num(100 * tr.band, 'vi', 1)} ({yrs}{note_vi})",
             f"{name_en} year to date {fmt_pct(100 * tr.share, 'en')} of {_PLAN_EN[c.plan]} "
             f"(VND {_bn(ytd, 'en')} bn{other_en}); usually {fmt_pct(100 * tr.usual, 'en')} ± "
-            f"{fmt_num(100 * tr.band, 'en', 1)} by this day ({yrs})",
+            f"{fmt_num(100 * tr.band, 'en', 1)} by this day ({yrs}{note_en})",
         )  # fmt: skip
 
 
