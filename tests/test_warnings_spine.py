@@ -84,4 +84,12 @@ def test_each_new_source_stores_every_event_once_and_dead_letters_the_bad(stack)
     with psycopg.connect(dsn) as conn:
         days = conn.execute("SELECT count(DISTINCT bucket), sum(n) FROM budget_1d").fetchone()
     assert days[1] == want["budget"] and days[0] == len({e.collection_date for e in by_kind["budget"]})
+    # The alert service's warm start reads them back as the same typed events.
+    from alerts.warnings_history import warm_events
+
+    with psycopg.connect(dsn) as conn:
+        back = warm_events(conn, datetime.now(UTC))
+    assert {e.event_id for e in back} == {e.event_id for e in events}
+    sample = next(e for e in back if e.kind.value == "public_order")
+    assert sample == next(e for e in events if e.event_id == sample.event_id)
     assert timedelta(0) <= datetime.now(UTC) - now < timedelta(minutes=10)
