@@ -14,17 +14,18 @@ from simulators.warning_feeds import WARNING_KINDS, backfill, warning_sources
 A = datetime(2026, 9, 12, 22, tzinfo=UTC)
 
 
-def run(seed: int, index: IncidentIndex, hours: int = 6) -> list[bytes]:
+def run(seed: int, index: IncidentIndex, hours: int = 6, start: datetime = A) -> list[bytes]:
     by_kind = {k: load_sites(k) for k in SourceKind}
     out = []
     for source in warning_sources(by_kind, seed, index):
         for h in range(hours):
-            out += [e.to_json() for e in source.events(A + timedelta(hours=h), A + timedelta(hours=h + 1))]
+            out += [e.to_json() for e in source.events(start + timedelta(hours=h), start + timedelta(hours=h + 1))]
     return out
 
 
 def test_every_kind_and_the_same_bytes_for_the_same_seed() -> None:
-    first, again, other = run(3, IncidentIndex(())), run(3, IncidentIndex(())), run(4, IncidentIndex(()))
+    tuesday = datetime(2026, 9, 15, 6, tzinfo=UTC)  # the treasury reports at 09:30 UTC on working days
+    first, again, other = (run(s, IncidentIndex(()), start=tuesday) for s in (3, 3, 4))
     assert first == again and first != other
     import json
 
