@@ -50,8 +50,11 @@ class WarningUpdate:
     value: float | None = None
 
     def to_alert_update(self) -> AlertUpdate:
-        """The engine's update (raises ValueError when ``alert_class`` is not an AlertClass yet)."""
+        """The engine's update (raises ValueError when ``alert_class`` is not an AlertClass yet); it
+        carries ``rule_version`` as soon as ``AlertUpdate`` has the field (the model change for the lead)."""
+        version = {"rule_version": self.rule_version} if "rule_version" in AlertUpdate.model_fields else {}
         return AlertUpdate(
+            **version,
             kind=self.kind, key=self.key, rule_id=self.rule_id, alert_class=AlertClass(self.alert_class),
             severity=self.severity, at=self.at, source_id=self.source_id, admin_unit=self.admin_unit,
             lon=self.lon, lat=self.lat, value=self.value, title_vi=self.title_vi, title_en=self.title_en,
