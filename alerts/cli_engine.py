@@ -52,6 +52,7 @@ def register(app: typer.Typer) -> None:
         duration: Annotated[str | None, typer.Option(help="Cut each scenario to this, e.g. 3h.")] = None,
         warmup: Annotated[str, typer.Option(help="Normal city replayed before each scenario.")] = "1d",
         jobs: Annotated[int, typer.Option(min=1, max=32, help="Scenarios run in parallel processes.")] = 1,
+        seeds: Annotated[str | None, typer.Option(help="Several seeds, e.g. 101-110 or 1,2,3 (instead of --seed).")] = None,
     ) -> None:
         """Run every simulator scenario through the alert engine and score it against the ground truth."""
         from alerts.evaluate_scenarios import evaluate, write_report
@@ -66,7 +67,7 @@ def register(app: typer.Typer) -> None:
             warm = parse_duration(warmup)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
-        ev = evaluate(scenario or None, seed, duration=cut, warmup=warm, jobs=jobs)
+        ev = evaluate(scenario or None, seed, duration=cut, warmup=warm, jobs=jobs, seeds=_seeds(seeds))
         path = write_report(ev, out)
         quiet = ev.quiet()
         typer.echo(f"recall {ev.overall_recall():.0%}; " + ", ".join(
@@ -74,6 +75,10 @@ def register(app: typer.Typer) -> None:
         if quiet:
             typer.echo(f"false alarms per 100 sensors per day (quiet): {ev.false_alarm_rate(quiet):.2f}")
         typer.echo(f"false alarms per 100 sensors per day (all runs): {ev.false_alarm_rate():.2f}")
+        for w in ev.warnings():
+            typer.echo(f"{w.warning}: recall {w.detected}/{w.planted}, false alarms {w.false_alarms} "
+                       f"({w.false_alarm_rate:.3f} per 100 sensors per day), {w.alerts} alerts → "
+                       f"{w.incidents_grouped} incidents")  # fmt: skip
         typer.echo(f"report: {path}")
 
     @alerts.command("list")
@@ -130,6 +135,19 @@ def register(app: typer.Typer) -> None:
         if alert is None:
             raise typer.BadParameter(f"no alert {alert_id}")
         typer.echo(to_cap(alert).decode("utf-8"))
+
+
+def _seeds(value: str | None) -> list[int] | None:
+    """``101-110`` or ``1,2,3`` (None: the single --seed)."""
+    if not value:
+        return None
+    try:
+        if "-" in value:
+            a, b = (int(x) for x in value.split("-", 1))
+            return list(range(a, b + 1))
+        return [int(x) for x in value.split(",") if x.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"seeds {value!r}: use e.g. 101-110 or 1,2,3") from None
 
 
 def _uuid(value: str) -> uuid.UUID:

@@ -12,11 +12,12 @@ The thresholds live in ``alerts/rules.yaml`` (``load_rule_config``), not in code
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal, Protocol
@@ -26,7 +27,16 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from alerts.aqi import Pollutant, Standard, band_for, hourly_sub_index
+from alerts.budget_rules import BudgetForecastConfig, BudgetYoyConfig, BudgetYtdPlanConfig
+from alerts.flood_rules import (
+    FloodLevelConfig,
+    FloodRainTideConfig,
+    FloodRiseConfig,
+    FloodStreetClusterConfig,
+)
 from alerts.model import AlertClass, AlertUpdate, Severity, UpdateKind
+from alerts.public_order_rules import PublicOrderClusterConfig, PublicOrderCountConfig
+from alerts.soc_rules import SocStormConfig
 from ioc.events import Event
 from ioc.sources.air import AirEvent
 from ioc.sources.camera import CameraEvent, DetectionType
@@ -34,6 +44,7 @@ from ioc.sources.feedback import FeedbackAction, FeedbackEvent
 from ioc.sources.traffic import TrafficEvent
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+log = logging.getLogger(__name__)
 
 # --- configuration -----------------------------------------------------------------------------
 
@@ -198,7 +209,18 @@ RuleSpec = Annotated[
     | CameraSilentConfig
     | CameraDetectionConfig
     | CitizenBurstConfig
-    | AnomalyConfig,
+    | AnomalyConfig
+    # the early warnings (issue 13): budget revenue, public order, floods, SOC
+    | BudgetYtdPlanConfig
+    | BudgetYoyConfig
+    | BudgetForecastConfig
+    | PublicOrderCountConfig
+    | PublicOrderClusterConfig
+    | FloodLevelConfig
+    | FloodRiseConfig
+    | FloodRainTideConfig
+    | FloodStreetClusterConfig
+    | SocStormConfig,
     Field(discriminator="type"),
 ]
 
@@ -827,7 +849,11 @@ def build_rules(
 ) -> list[Rule]:
     """One evaluator per configured rule (anomaly models are built by the alert engine)."""
     rules: list[Rule] = []
+    warnings = build_warning_rules(config, admin_unit_of)
     for spec in config.rules:
+        if spec.id in warnings:
+            rules.append(warnings[spec.id])
+            continue
         match spec:
             case AqiSustainedConfig():
                 rules.append(AqiSustainedRule(spec))
@@ -842,6 +868,69 @@ def build_rules(
             case AnomalyConfig():
                 pass
     return rules
+
+
+WARNING_CONFIGS = (
+    BudgetYtdPlanConfig, BudgetYoyConfig, BudgetForecastConfig, PublicOrderCountConfig, PublicOrderClusterConfig,
+    FloodLevelConfig, FloodRiseConfig, FloodRainTideConfig, FloodStreetClusterConfig, SocStormConfig,
+)  # fmt: skip
+
+
+def warning_rules(config: RuleConfig, admin_unit_of: AdminUnitOf | None = None, on: date | None = None) -> list:  # type: ignore[type-arg]
+    """The early-warning rules of ``config`` as :class:`alerts.warnings.WarningRule` (the scenario
+    evaluation runs them directly; :func:`build_warning_rules` wraps them for the engine)."""
+    from alerts.budget_rules import build_budget_rule
+    from alerts.flood_rules import build_flood_rule
+    from alerts.public_order_rules import build_public_order_rule
+    from alerts.soc_rules import SocStormRule
+    from alerts.unit_map import unit_map_for
+
+    specs = [c for c in config.rules if isinstance(c, WARNING_CONFIGS)]
+    out = []
+    units = None
+    for spec in specs:
+        if isinstance(spec, BudgetYtdPlanConfig | BudgetYoyConfig | BudgetForecastConfig):
+            out.append(build_budget_rule(spec))
+        elif isinstance(spec, PublicOrderCountConfig | PublicOrderClusterConfig):
+            units = units or unit_map_for(on or date.today())
+            out.append(build_public_order_rule(spec, units, unit_at=admin_unit_of))
+        elif isinstance(spec, FloodStreetClusterConfig):
+            out.append(build_flood_rule(spec, {}, unit_at=admin_unit_of))
+        elif isinstance(spec, FloodLevelConfig | FloodRiseConfig | FloodRainTideConfig):
+            out.append(build_flood_rule(spec))
+        elif isinstance(spec, SocStormConfig):
+            out.append(SocStormRule(spec))
+    return out
+
+
+def build_warning_rules(config: RuleConfig, admin_unit_of: AdminUnitOf | None = None) -> dict[str, Rule]:
+    """The early-warning rules the engine can run now: those whose alert class ``alerts.model`` declares
+    (the budget class comes with the model change for the lead; until then the budget rules are left
+    out of the live engine, logged once, and still scored by the scenario evaluation)."""
+    from alerts.warnings import AlertRule, alert_class_available
+
+    if not any(isinstance(c, WARNING_CONFIGS) for c in config.rules):
+        return {}
+    out: dict[str, Rule] = {}
+    for rule in warning_rules(config, admin_unit_of):
+        if alert_class_available(rule.alert_class):
+            out[rule.id] = AlertRule(rule)
+        else:
+            log.warning("rule %s left out: alert class %r is not declared in alerts.model", rule.id, rule.alert_class)
+    return out
+
+
+def rule_versions(config: RuleConfig | None = None) -> dict[str, str]:
+    """Rule id → version (``<declared>+<digest of its thresholds>``) for every configured rule and model:
+    what an alert's ``rule_version`` records."""
+    from alerts.warnings import config_version
+
+    config = config or load_rule_config()
+    return {c.id: config_version(str(getattr(c, "version", "1")), c) for c in config.rules}
+
+
+def rule_version(rule_id: str, config: RuleConfig | None = None) -> str | None:
+    return rule_versions(config).get(rule_id)
 
 
 __all__ = [
@@ -859,4 +948,7 @@ __all__ = [
     "build_rules",
     "load_rule_config",
     "poisson_sf",
+    "rule_version",
+    "rule_versions",
+    "warning_rules",
 ]

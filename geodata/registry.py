@@ -17,8 +17,9 @@ def sync_sources(conn: psycopg.Connection, sites: Iterable[Site], unit_at: UnitA
     """Upsert every site (id, kind, name, position, admin unit, geometry, properties); return the count."""
     rows = []
     for s in sites:
-        unit = unit_at(s.lon, s.lat) if unit_at else None
-        unit = unit or s.properties.get("admin_unit") or s.properties.get("district")
+        # A registry entry that names its unit wins (police units, budget lines have no place of their own).
+        unit = s.properties.get("admin_unit") or (unit_at(s.lon, s.lat) if unit_at else None)
+        unit = unit or s.properties.get("district")
         rows.append((s.source_id, s.kind.value, s.name, s.lon, s.lat, unit,
                      Jsonb(shapely.geometry.mapping(s.geometry)), Jsonb(dict(s.properties))))
     with conn.cursor() as cur:

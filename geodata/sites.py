@@ -75,15 +75,15 @@ def _site_from_feature(feature: Mapping[str, Any], kind: SourceKind | str, path:
     return Site(source_id, kind, str(name), anchor.x, anchor.y, geometry, MappingProxyType(props))
 
 
-def _site_from_channel(entry: Mapping[str, Any], path: Path) -> Site:
+def _site_from_channel(entry: Mapping[str, Any], kind: SourceKind, path: Path) -> Site:
     source_id = entry.get("source_id")
     if not isinstance(source_id, str) or not source_id:
-        raise SiteRegistryError(f"{path}: channel without a source_id: {entry!r}")
+        raise SiteRegistryError(f"{path}: entry without a source_id: {entry!r}")
     props = {k: v for k, v in entry.items() if k not in ("source_id", "name")}
     point = shapely.geometry.Point(CHANNEL_LON, CHANNEL_LAT)
     return Site(
         source_id,
-        SourceKind.FEEDBACK,
+        kind,
         str(entry.get("name", source_id)),
         CHANNEL_LON,
         CHANNEL_LAT,
@@ -101,8 +101,9 @@ def _load_kind(directory: Path, kind: SourceKind | str) -> tuple[Site, ...]:
         raise SiteRegistryError(f"site registry file missing: {path}") from exc
     except json.JSONDecodeError as exc:
         raise SiteRegistryError(f"{path}: not valid JSON: {exc}") from exc
-    if isinstance(data, dict) and "channels" in data:  # intake channels: ids without a place of their own
-        sites = tuple(_site_from_channel(entry, path) for entry in data["channels"])
+    if isinstance(data, dict) and ("channels" in data or "sites" in data):  # ids without a place of their own
+        entries = data["channels"] if "channels" in data else data["sites"]  # intake channels, police units …
+        sites = tuple(_site_from_channel(entry, kind, path) for entry in entries)
     else:
         if data.get("type") != "FeatureCollection":
             raise SiteRegistryError(f"{path}: expected a GeoJSON FeatureCollection, got {data.get('type')!r}")

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "alerts.cli_evaluate",
     "alerts.cli_engine",
     "geodata.cli",
+    "geodata.cli_overlays",
     "ioc.tickets.cli_classifier",
     "ioc.tickets.cli",
     "ioc.kpi.cli",

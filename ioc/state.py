@@ -8,8 +8,9 @@ which therefore never import the web app.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Literal
 
 CameraStatus = Literal["online", "offline", "incident", "nodata"]
@@ -125,3 +126,6 @@ class CityState:
     air: tuple[AirState, ...] = ()
     reports: tuple[ReportRow, ...] = ()
     alerts: tuple[AlertRow, ...] = ()
+    # Read models of the snapshot parts (ioc/web/parts), by part name, for layers that draw them
+    # (e.g. the flood layer); values are typed by the desk that declares the part.
+    parts: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))

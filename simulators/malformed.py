@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from geodata.sites import Site, load_sites
-from ioc.sources import SourceKind
+from ioc.sources import SOURCES, SourceKind
 from simulators.base import seeded_uuid
 
 
@@ -88,8 +88,32 @@ _UNKNOWN_PREFIX = {
 }
 
 
+def _declared_fields(kind: SourceKind) -> tuple[tuple[tuple[str, Any, Any], ...], tuple[str, ...]]:
+    """For a source without a hand-written table: its numeric fields with an upper bound (breakable:
+    a word for a number, ten times the bound) and its required fields, from the declaration."""
+    cls = SOURCES[kind.value].event
+    breakable, required = [], ["source_id", "event_time"]
+    for name, f in cls.model_fields.items():
+        if name in ("event_id", "source_id", "event_time", "schema_version"):
+            continue
+        if f.is_required():
+            required.append(name)
+        bound = next((m.le for m in f.metadata if getattr(m, "le", None) is not None), None)
+        if bound is not None and f.annotation in (int, float, "int", "float"):
+            breakable.append((name, "nhiều", bound * 10 + 1000))
+    return tuple(breakable), tuple(required)
+
+
 def _valid_body(rng: random.Random, kind: SourceKind, site: Site, now: datetime) -> dict[str, Any]:
     base = {"event_id": str(seeded_uuid(rng)), "source_id": site.source_id, "event_time": now.isoformat()}
+    if kind not in _BREAKABLE:  # the early-warning sources: their declared example, at this site and time
+        ex = SOURCES[kind.value].example()
+        data = json.loads(ex.to_json())
+        if "period_start" in data:
+            data["period_start"] = (now - (ex.event_time - ex.period_start)).isoformat()  # type: ignore[attr-defined]
+        if "collection_date" in data:
+            data["collection_date"], data["fiscal_year"] = now.date().isoformat(), now.year
+        return data | base
     if kind is SourceKind.TRAFFIC:
         ff = float(site.properties.get("free_flow_kmh", 50))
         return base | {"speed_kmh": round(rng.uniform(10, ff), 1), "volume_vph": rng.randint(200, 3000),
@@ -110,6 +134,12 @@ def _valid_body(rng: random.Random, kind: SourceKind, site: Site, now: datetime)
                    "channel": str(site.properties.get("channel", "app"))}  # fmt: skip
 
 
+def _tables(kind: SourceKind) -> tuple[tuple[tuple[str, Any, Any], ...], tuple[str, ...]]:
+    if kind in _BREAKABLE:
+        return _BREAKABLE[kind], _REQUIRED[kind]
+    return _declared_fields(kind)
+
+
 def malformed(
     rng: random.Random,
     kind: Reason | str,
@@ -121,7 +151,8 @@ def malformed(
     ``now`` is the simulated time the message is sent at (only the event time it carries).
     """
     reason = Reason(kind)
-    topic_kind = source_kind or rng.choice(list(SourceKind))
+    # The city's four feeds (the early-warning sources have their own bad-input tests).
+    topic_kind = source_kind or rng.choice([k for k in SourceKind if k in _BREAKABLE])
     sites = load_sites(topic_kind)
     site = rng.choice(sites)
     now = now or datetime.fromisoformat("2026-03-10T08:00:00+07:00")
@@ -130,17 +161,17 @@ def malformed(
     if reason is Reason.NOT_JSON:
         return Malformed(topic_kind, key, rng.choice(_NOT_JSON), reason.value)
     if reason is Reason.WRONG_TYPE:
-        field, wrong, _ = rng.choice(_BREAKABLE[topic_kind])
+        field, wrong, _ = rng.choice(_tables(topic_kind)[0])
         body[field] = wrong
         if rng.random() < 0.2:  # the whole payload is the wrong JSON type
             return Malformed(topic_kind, key, json.dumps([body], ensure_ascii=False).encode(), reason.value)
     elif reason is Reason.MISSING_FIELD:
-        del body[rng.choice(_REQUIRED[topic_kind])]
+        del body[rng.choice(_tables(topic_kind)[1])]
     elif reason is Reason.OUT_OF_RANGE:
-        field, _, bad = rng.choice([b for b in _BREAKABLE[topic_kind] if b[2] is not None])
+        field, _, bad = rng.choice([b for b in _tables(topic_kind)[0] if b[2] is not None])
         body[field] = bad
     elif reason is Reason.UNKNOWN_SOURCE:
-        bogus = f"{_UNKNOWN_PREFIX[topic_kind]}khongtontai-{rng.randint(100, 999)}"
+        bogus = f"{_UNKNOWN_PREFIX.get(topic_kind, 'x-')}khongtontai-{rng.randint(100, 999)}"
         body["source_id"] = bogus
         key = bogus.encode()
     elif reason is Reason.FUTURE_TIMESTAMP:

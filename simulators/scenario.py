@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -58,6 +58,16 @@ class IncidentClass(StrEnum):
     FLOODING = "flooding"
     CROWD = "crowd"
     STOPPED_VEHICLE = "stopped_vehicle"
+    # The early warnings (issue 13), simulated by simulators/{budget,public_order,floods,soc}.py
+    REVENUE_SHORTFALL = "revenue_shortfall"
+    REVENUE_DROP = "revenue_drop"
+    DISORDER_CLUSTER = "disorder_cluster"
+    TIDE_RAIN_FLOOD = "tide_rain_flood"
+    SOC_ALERT_STORM = "soc_alert_storm"
+
+
+#: The sources a warning scenario runs (instead of the city's cameras, traffic, air and reports).
+WarningKind = Literal["budget", "public_order", "flood", "soc"]
 
 
 class Shape(StrEnum):
@@ -142,6 +152,10 @@ class Scenario(BaseModel):
         default=0.1, ge=0
     )  # random short outages per camera (real-life noise)
     incidents: tuple[IncidentSpec, ...] = ()
+    # An early-warning scenario (budget, public order, floods, SOC) runs its own simulator after
+    # ``history`` of the normal feed before ``start`` (what its rules learn from).
+    warning: WarningKind | None = None
+    history: Duration | None = None
 
     def resolve(self, start: datetime, sites: list[Site]) -> tuple[Incident, ...]:
         """Absolute incidents for a run starting at ``start``; raises on an unknown source id."""

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ioc.crypto import default_keyring
-from ioc.sources import SourceKind
+from ioc.sources import SOURCES, SourceKind
 from ioc.sources.air import AirEvent
 from ioc.sources.camera import CameraEvent
 from ioc.sources.feedback import FeedbackEvent
@@ -24,6 +24,8 @@ KNOWN = {
     SourceKind.AIR: frozenset({"air-dinhvu"}),
     SourceKind.FEEDBACK: frozenset({"hps-app"}),
 }
+# Every other declared source: the registered id and the fields of its declared example.
+KNOWN |= {k: frozenset({SOURCES[k.value].example().source_id}) for k in SourceKind if k not in KNOWN}
 EVENT_ID = "0b6f1c7e-3a57-4f3e-9d8e-2f7d6c1a9b01"
 NAME, PHONE = "Nguyễn Văn An", "0912 345 678"
 
@@ -70,13 +72,24 @@ def wire(kind: SourceKind, **changes: Any) -> dict[str, Any]:
             "reporter_name": default_keyring().encrypt(NAME, "ioc.feedback.reporter_name"),
             "reporter_phone": default_keyring().encrypt(PHONE, "ioc.feedback.reporter_phone"),
         },
-    }[kind]
+    }.get(kind) or _example_fields(kind)
     for k, v in changes.items():
         if v is ...:
             msg.pop(k)
         else:
             msg[k] = v
     return msg
+
+
+def _example_fields(kind: SourceKind) -> dict[str, Any]:
+    """The kind-specific fields of the source's declared example (its time moved to the test's)."""
+    ex = SOURCES[kind.value].example()
+    shift = (NOW - timedelta(minutes=2)) - ex.event_time
+    data = json.loads(ex.to_json())
+    for name in ("period_start",):  # times inside the event move with it
+        if name in data:
+            data[name] = (getattr(ex, name) + shift).isoformat()
+    return {k: v for k, v in data.items() if k not in ("event_id", "source_id", "event_time", "schema_version")}
 
 
 def run(kind: SourceKind, msg: dict[str, Any] | bytes | None, **kw: Any) -> Any:
@@ -98,7 +111,7 @@ EXPECTED_CLASS = {
     SourceKind.TRAFFIC: TrafficEvent,
     SourceKind.AIR: AirEvent,
     SourceKind.FEEDBACK: FeedbackEvent,
-}
+} | {k: SOURCES[k.value].event for k in SourceKind}
 
 
 @pytest.mark.parametrize("kind", list(SourceKind))

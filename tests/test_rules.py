@@ -50,6 +50,17 @@ def test_default_rules_file_loads_every_rule_type():
         "camera_detection",
         "citizen_burst",
         "anomaly",
+        # the early warnings (alerts/budget_rules.py, public_order_rules.py, flood_rules.py, soc_rules.py)
+        "budget_ytd_plan",
+        "budget_yoy",
+        "budget_forecast",
+        "public_order_count",
+        "public_order_cluster",
+        "flood_level",
+        "flood_rise",
+        "flood_rain_tide",
+        "flood_street_cluster",
+        "soc_storm",
     }
     traffic = next(r for r in cfg.rules if r.type == "traffic_slow")
     assert traffic.raise_after == timedelta(minutes=10)

@@ -80,7 +80,8 @@ def _assert_exactly_once(dsn: str, events: list) -> None:
     with psycopg.connect(dsn) as conn:
         stats = dict(conn.execute("SELECT kind, accepted FROM ingest_stats").fetchall())
         dead = conn.execute("SELECT count(*) FROM deadletter").fetchone()[0]  # type: ignore[index]
-    assert stats == dict(Counter(e.kind.value for e in events)), "counters move in the batch transaction"
+    fed = {k: n for k, n in stats.items() if n}  # sources these events did not go to stay at 0
+    assert fed == dict(Counter(e.kind.value for e in events)), "counters move in the batch transaction"
     assert dead == 0
 
 
@@ -98,12 +99,13 @@ def test_consumers_killed_mid_batch_lose_nothing_and_store_nothing_twice(big_bat
     t0 = time.monotonic()
     st.start_consumers()
     with psycopg.connect(dsn, autocommit=True) as conn:
-        killed = _kill_inside_transactions(st, conn, list(SourceKind), per_kind, timeout=90)
+        fed = [k for k in SourceKind if per_kind[k]]  # the sources these events go to
+        killed = _kill_inside_transactions(st, conn, fed, per_kind, timeout=90)
         mid_batch = [k for k, (where, _) in killed.items() if where.startswith("inside")]
         # At least one kill landed inside an open batch transaction, with part of that stream stored.
         assert mid_batch, killed
         assert all(0 < killed[k][1] < per_kind[SourceKind(k)] for k in mid_batch), killed
-        for kind in SourceKind:
+        for kind in fed:
             st.start_consumer(kind)
         # A second kill of a restarted consumer while it catches up (caught when still in progress).
         again = _kill_inside_transactions(st, conn, [SourceKind.TRAFFIC], per_kind, timeout=30)

@@ -50,8 +50,10 @@ pytestmark = pytest.mark.timescale
 SERVER_DIR = Path(__file__).resolve().parent / "timescale"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 START_TIMEOUT = 90.0  # seconds; the WASM start measured 7-20 s on a busy 2-core machine
-ROLLUPS = {k: f"{k.value}_1m" for k in SourceKind}
-TABLES = {k: SPECS[k].table for k in SourceKind}
+# The city's four feeds, written by make_event; the early-warning sources have their own test below.
+CITY = (SourceKind.CAMERA, SourceKind.TRAFFIC, SourceKind.AIR, SourceKind.FEEDBACK)
+ROLLUPS = {k: f"{k.value}_1m" for k in CITY}
+TABLES = {k: SPECS[k].table for k in CITY}
 
 
 # -- the server -------------------------------------------------------------------------------
@@ -330,14 +332,15 @@ def test_migrate_builds_the_timescale_schema(timescale: TimescaleServer, migrate
                 " JOIN timescaledb_information.dimensions d USING (hypertable_schema, hypertable_name)"
             ).fetchall()
         )
-        assert hyper == {t: "event_time" for t in TABLES.values()}
+        assert hyper == {s.table: "event_time" for s in SOURCES.values()}  # every declared source
 
         caggs = dict(
             conn.execute(
                 "SELECT view_name, materialized_only FROM timescaledb_information.continuous_aggregates"
             ).fetchall()
         )
-        assert caggs == {v: False for v in ROLLUPS.values()}  # all four, with real-time aggregation
+        rollups = {s.rollup.name for s in SOURCES.values() if s.rollup}
+        assert caggs == {v: False for v in rollups}  # every declared rollup, with real-time aggregation
 
         jobs = conn.execute(
             "SELECT proc_name, coalesce(hypertable_name, ''), config FROM timescaledb_information.jobs"
@@ -346,24 +349,23 @@ def test_migrate_builds_the_timescale_schema(timescale: TimescaleServer, migrate
         by_proc: dict[str, dict[str, Any]] = defaultdict(dict)
         for proc, target, config in jobs:
             by_proc[proc][target] = config
-        assert set(by_proc["policy_refresh_continuous_aggregate"]) == set(ROLLUPS.values())
-        assert {t: c["compress_after"] for t, c in by_proc["policy_compression"].items()} == {
-            "camera_events": "7 days",
-            "traffic_events": "7 days",
-            "air_events": "30 days",
-        }
-        # Citizen reports are records: no retention on feedback_events.
-        assert {t: c["drop_after"] for t, c in by_proc["policy_retention"].items()} == {
-            "camera_events": "90 days",
-            "traffic_events": "90 days",
-            "air_events": "365 days",
-        }
+        assert set(by_proc["policy_refresh_continuous_aggregate"]) == rollups
+        compressed = {s.table: s.storage.compress_after for s in SOURCES.values() if s.storage.compress_after}
+        assert {t: c["compress_after"] for t, c in by_proc["policy_compression"].items()} == compressed
+        assert {k: compressed[k] for k in ("camera_events", "traffic_events", "air_events")} == {
+            "camera_events": "7 days", "traffic_events": "7 days", "air_events": "30 days"}
+        # Citizen reports and budget revenue are records: no retention on feedback_events, budget_events.
+        retained = {s.table: s.storage.retain for s in SOURCES.values() if s.storage.retain}
+        assert {t: c["drop_after"] for t, c in by_proc["policy_retention"].items()} == retained
+        assert "feedback_events" not in retained and "budget_events" not in retained
+        assert {k: retained[k] for k in ("camera_events", "traffic_events", "air_events")} == {
+            "camera_events": "90 days", "traffic_events": "90 days", "air_events": "365 days"}
 
         segment = conn.execute(
             "SELECT DISTINCT hypertable_name FROM timescaledb_information.compression_settings"
             " WHERE attname = 'source_id' AND segmentby_column_index = 1"
         ).fetchall()
-        assert {r[0] for r in segment} == {"camera_events", "traffic_events", "air_events"}
+        assert {r[0] for r in segment} == set(compressed)
 
         assert migrate(conn) == []  # a second start applies nothing
         # Statements run in autocommit, so a crash can leave a source's schema half applied and
@@ -461,7 +463,7 @@ def test_sink_insert_mode_stores_every_kind_once(timescale: TimescaleServer, mig
         assert cam[1][1:] == (12, "crowd", 0.5)
 
 
-@pytest.mark.parametrize("kind", list(SourceKind), ids=lambda k: k.value)
+@pytest.mark.parametrize("kind", CITY, ids=lambda k: k.value)
 def test_rollups_after_refresh_and_in_real_time(
     timescale: TimescaleServer, migrated: list[str], kind: SourceKind
 ) -> None:
@@ -676,8 +678,8 @@ def query_data(timescale: TimescaleServer, migrated: list[str]) -> QueryData:
     """Three hours of every kind for one registered site each: materialised, plus a real-time minute."""
     now = datetime.now(UTC)
     start = minute(now - timedelta(hours=3)) + timedelta(seconds=7)
-    sites = {k: load_sites(k)[0].source_id for k in SourceKind}
-    events = {k: spread(k, sites[k], start, 180, timedelta(minutes=1)) for k in SourceKind}
+    sites = {k: load_sites(k)[0].source_id for k in CITY}
+    events = {k: spread(k, sites[k], start, 180, timedelta(minutes=1)) for k in CITY}
     # Citizen reports: three events per ticket (created, then two updates), as the app sends them.
     events[SourceKind.FEEDBACK] = [
         e.model_copy(
@@ -698,7 +700,7 @@ def query_data(timescale: TimescaleServer, migrated: list[str]) -> QueryData:
         for view in ROLLUPS.values():
             refresh(conn, view, now - timedelta(days=1), minute(now))
         fresh_start = max(datetime.now(UTC) - timedelta(seconds=1), minute(now))
-        for k in SourceKind:
+        for k in CITY:
             fresh = spread(k, sites[k], fresh_start, 3, timedelta(milliseconds=250))
             assert store(conn, k, fresh, group="tstest-queries", admin_unit="Ngô Quyền") == 3
             events[k] += fresh
@@ -795,7 +797,60 @@ def test_query_values_match_the_events(timescale: TimescaleServer, query_data: Q
 
         stats = {s.kind: s for s in queries.ingest_stats(conn)}
         assert set(stats) == {k.value for k in SourceKind}
-        assert all(stats[k.value].accepted >= len(d.events[k]) for k in SourceKind)
+        assert all(stats[k.value].accepted >= len(d.events[k]) for k in CITY)
 
         alert_ids = {a.alert_id for a in queries.open_alerts(conn)}
         assert str(d.open_alert) in alert_ids and str(d.resolved_alert) not in alert_ids
+
+
+# -- the early warnings (issue 13): their tables, rollups, migrations and read models ------------------
+def test_warning_sources_rollups_and_read_models_on_timescale(timescale: TimescaleServer, migrated: list[str]) -> None:
+    """Budget, public order, water, rain and SOC rows through the sink; their rollups (the budget's in
+    local days) after a refresh; every query of ``ioc.warnings`` typed; incidents and overlays tables."""
+    from zoneinfo import ZoneInfo
+
+    from geodata import overlays
+    from ioc import warnings as w
+    from tests.warningdata import warning_events
+
+    assert {"070_warning_alerts", "071_map_overlays"} <= {m.split(" ")[0] for m in migrated}
+    now = datetime.now(UTC)
+    events = warning_events(now, budget_years=2, po_hours=6, flood_hours=6, soc_hours=24)
+    sites = {s.source_id: s for k in SourceKind for s in load_sites(k)}
+    with connect(timescale) as conn:
+        sync_sources(conn, [s for k in SourceKind for s in load_sites(k)])
+        for kind in (SourceKind("budget"), SourceKind("public_order"), SourceKind("water"), SourceKind("rain"),
+                     SourceKind("soc")):  # fmt: skip
+            es = [e for e in events if e.kind is kind]
+            sink = TimescaleSink(conn, "tstest-warnings", kind, mode="insert")
+            for off, e in enumerate(es):
+                site = sites.get(e.source_id)
+                sink.add(e, topic=f"tstest.w.{kind.value}", partition=0, offset=off, late=False,
+                         admin_unit=site.properties.get("admin_unit") if site else None)
+            assert sink.flush().inserted == len(es), kind
+        for view in ("budget_1d", "public_order_1h", "water_1m", "rain_1m", "soc_1h"):
+            refresh(conn, view, now - timedelta(days=800), now - timedelta(hours=1))
+        # A treasury day is a local day: buckets start at 00:00 in Hải Phòng.
+        buckets = conn.execute("SELECT bucket, count(*), sum(n) FROM budget_1d GROUP BY bucket ORDER BY bucket DESC"
+                               " LIMIT 3").fetchall()  # fmt: skip
+        assert buckets and all(b.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).hour == 0 for b, _, _ in buckets)
+        assert all((lines, n) == (8, 8) for _, lines, n in buckets), buckets  # eight revenue lines, one report each
+        readers = {
+            "budget_days": w.budget_days, "public_order_units": w.public_order_units,
+            "public_order_hourly": w.public_order_hourly, "water_levels": w.water_levels, "rain_totals": w.rain_totals,
+            "flood_signals": w.flood_signals, "flood_area_views": w.flood_area_views, "soc_open": w.soc_open,
+            "soc_days": w.soc_days,
+        }  # fmt: skip
+        results = {}
+        for name, fn in readers.items():
+            results[name] = out = fn(conn, now)
+            assert type_errors(out, get_type_hints(fn)["return"], name) == []
+        assert results["budget_days"] and results["water_levels"] and results["soc_open"]
+        assert sum(u.incidents for u in results["public_order_units"]) == sum(
+            sum(h.counts[:5]) for h in results["public_order_hourly"] if h.hour >= now - timedelta(hours=24))
+        assert type_errors(w.warning_alerts(conn), get_type_hints(w.warning_alerts)["return"], "alerts") == []
+        sim = overlays.import_simulation(conn, {"type": "FeatureCollection", "features": [{"type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [106.68, 20.85]}, "properties": {}}]}, name="ts",
+            scenario_time=now, author="pglite", source="t")  # fmt: skip
+        assert [s.layer_id for s in w.simulation_views(conn)][:1] == [str(sim.layer_id)]
+        assert conn.execute("SELECT count(*) FROM incidents").fetchone() == (0,)
