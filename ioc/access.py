@@ -224,6 +224,12 @@ PAGES: Mapping[str, Who] = {
                          R.FINANCE}),
     "/tasks": frozenset({R.LEADER, R.STANDING_OFFICE, R.ADMIN, R.OPERATOR, R.DEPARTMENT, R.FINANCE}),
     "/warnings": frozenset({R.OPERATOR, R.LEADER, R.ADMIN}),
+    # The early-warning panels: budget and public order are restricted data (leaders and the named
+    # roles only); floods are public data for every staff role; the SOC summary is internal.
+    "/budget": frozenset({R.LEADER, R.FINANCE}),
+    "/public-order": frozenset({R.LEADER, R.PUBLIC_ORDER}),  # a scoped user sees only its units
+    "/floods": frozenset({R.LEADER, R.STANDING_OFFICE, R.DEPARTMENT, R.WARD, R.OPERATOR, R.TRIAGE, R.ADMIN}),
+    "/soc": frozenset({R.LEADER, R.STANDING_OFFICE, R.OPERATOR, R.ADMIN}),
 }
 """Pages and the roles that may open them."""
 
@@ -262,6 +268,14 @@ CALLBACKS: Mapping[str, str] = {
     "ioc.web.pages.tasks.import_xlsx": "/tasks",  # and the import itself needs standing_office/leader/admin
     "ioc.web.pages.warnings_public.listing": "/warnings",
     "ioc.web.pages.warnings_public.act": "/warnings",
+    "ioc.web.pages.budget.refresh": "/budget",
+    "ioc.web.pages.budget.yoy": "/budget",
+    "ioc.web.pages.public_order.refresh": "/public-order",
+    "ioc.web.pages.floods.refresh": "/floods",
+    "ioc.web.pages.floods.gauge": "/floods",
+    "ioc.web.pages.floods.export": "/floods",
+    "ioc.web.pages.floods.save": "/floods",  # and drawing flood areas needs operator or admin
+    "ioc.web.pages.soc.refresh": "/soc",
 }
 PAGE_ROUTER = "dash.dash.update"
 """Dash's page router, which renders a page's layout: decided by the ``pathname`` it is asked for."""

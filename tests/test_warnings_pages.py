@@ -97,8 +97,16 @@ def web(services) -> Iterator[tuple[dash.Dash, LiveSnapshot, str]]:  # type: ign
 
 
 def as_role(app: dash.Dash, role: str, path: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """Call a page function inside a request whose session is a logged-in ``role`` (city-wide)."""
+    from datetime import UTC, datetime
+
+    from ioc.access import Principal, Role
+    from ioc.accounts import LiveSession
+    from ioc.web.auth import ServerSession
+
     with app.server.test_request_context(path):
-        flask.session.update(user=f"u-{role}", role=role, lang="vi")
+        live = LiveSession("test", "full", {}, Principal(f"u-{role}", Role(role)), None, datetime.now(UTC))
+        flask.globals.request_ctx._session = ServerSession({"lang": "vi"}, live)
         return fn(*args)
 
 

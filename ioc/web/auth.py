@@ -47,7 +47,7 @@ _PLACEHOLDERS = ("change-me", "changeme", "change_me", "replace-me", "example", 
 # Requests for static files never read a session (no query for each script of a page load).
 STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
 DASH_PAGES = frozenset({"/", "/wall", "/tablet", "/alerts", "/triage", "/admin/users", "/directives", "/directives/new",
-                        "/inbox", "/tasks", "/warnings"})
+                        "/inbox", "/tasks", "/warnings", "/budget", "/public-order", "/floods", "/soc"})
 
 
 class InsecureSecretKey(RuntimeError):

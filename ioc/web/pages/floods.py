@@ -157,7 +157,7 @@ def gauge(source_id: str | None, _n: int | None) -> Any:
 )
 def export(_clicks: list[int | None]) -> Any:
     """A simulation layer as GeoJSON, every feature and the file labelled MÔ PHỎNG."""
-    if not allowed(wid.SIM_DOWNLOAD) or not ctx.triggered_id or not any(_clicks):
+    if not allowed(wid.SIM_DOWNLOAD) or not isinstance(ctx.triggered_id, dict) or not any(_clicks or []):
         raise PreventUpdate
     layer_id = ctx.triggered_id["layer"]
     sim = next((s for s in live().current.part("warnings.simulation") if s.layer_id == layer_id), None)

@@ -40,8 +40,11 @@ def allowed(target: str) -> bool:
 
 
 def user_scope() -> Scope:
-    """The admin units the user serves (None: city-wide). The access model (issue 11) fills it."""
-    return None
+    """The admin units the user serves (None: city-wide), from the user's scope in the access model."""
+    principal = auth.current_principal()
+    if principal is None or principal.scope.city_wide:
+        return None
+    return frozenset(principal.scope.units)
 
 
 def layout(**_query: Any) -> html.Div:
