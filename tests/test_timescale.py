@@ -836,6 +836,9 @@ def test_event_id_stored_once_on_the_hypertable_whatever_its_time(
         assert rows == (30, 30)
         assert dead == [("duplicate_conflict", 20)]
         assert ledger_rows == (30,)
-        assert purge_ledger(conn, SourceKind.TRAFFIC) == 0  # all within the 90-day retention
+        purge_ledger(conn, SourceKind.TRAFFIC)  # other tests' rows may be older than the 90-day retention
+        assert conn.execute(
+            "SELECT count(*) FROM event_ids WHERE event_id = ANY(%s)", ([e.event_id for e in events],)
+        ).fetchone() == (30,), "ids within the retention are kept"
     print(f"\nTimescaleDB duplicate ids: 30 stored; 10 moved 1 s and 10 moved 2 days (another chunk) → 20"
           f" duplicate_conflict; 10 repeats → 10 duplicates; hypertable {rows[0]} rows, {rows[1]} ids")
