@@ -6,13 +6,16 @@ No page layouts or callbacks live here. Pages reach the process-wide snapshot th
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import dash
 import flask
+import psycopg
 from dash import dcc, html
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
+from ioc import health
 from ioc.i18n import t
 from ioc.settings import Settings
 from ioc.web import auth, ids
@@ -21,6 +24,7 @@ from ioc.web.open311 import register_open311
 from ioc.web.snapshot import EXTENSION, LiveSnapshot
 
 HERE = Path(__file__).resolve().parent
+log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -70,15 +74,51 @@ def create_app(
 
     @server.get("/healthz")
     def healthz() -> flask.Response:
-        """Liveness plus the refresher's counters (queries per tick stay constant whatever the viewers)."""
+        """Every component and source, judged (``ioc.health``): 200 when ok or degraded, 503 when down.
+
+        Two constant statements on the pool whatever the load; the refresher's counters show that the
+        snapshot's queries per tick stay constant whatever the viewers."""
         snap = snapshot.current
-        return flask.jsonify(
-            status="ok" if snap.error is None else "stale",
-            snapshot_version=snap.version,
-            refreshed_at=snap.refreshed_at.isoformat(),
-            ticks=snapshot.ticks_total,
-            queries=snapshot.queries_total,
-        )
+        try:
+            with pool.connection(timeout=2.0) as conn:
+                rep = health.report(conn, settings)
+        except (psycopg.Error, PoolTimeout) as exc:
+            rep = health.unreachable(settings, type(exc).__name__)
+        body = rep.as_json()
+        body["snapshot"] = {"version": snap.version, "refreshed_at": snap.refreshed_at.isoformat(),
+                            "error": snap.error, "ticks": snapshot.ticks_total, "queries": snapshot.queries_total}
+        # The refresher's counters at the top level too, as benchmarks/dashboard_viewers.py reads them.
+        body.update(snapshot_version=snap.version, ticks=snapshot.ticks_total, queries=snapshot.queries_total)
+        response = flask.jsonify(body)
+        response.status_code = 503 if rep.status == "down" else 200
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def database_unavailable(exc: Exception) -> flask.Response:
+        """A database outage is a 503 with Retry-After and a clear message, never a 500."""
+        lang = "en" if flask.request.path.startswith("/open311") and "vi" not in (
+            flask.request.accept_languages.best or "") else "vi"
+        message = t("db.unavailable", "vi") if lang == "vi" else t("db.unavailable", "en")
+        wants_json = (flask.request.path.startswith(("/open311", "/_dash", "/healthz", "/api"))
+                      or flask.request.accept_mimetypes.best == "application/json")
+        if wants_json:
+            response = flask.jsonify([{"code": 503, "description": message}]
+                                     if flask.request.path.startswith("/open311") else {"error": message})
+        else:
+            response = flask.Response(
+                f'<!doctype html><html lang="vi"><meta charset="utf-8"><title>503</title>'
+                f'<body style="font-family:sans-serif;padding:2em"><h1>503</h1><p>{t("db.unavailable", "vi")}</p>'
+                f'<p lang="en">{t("db.unavailable", "en")}</p></body></html>', mimetype="text/html")
+        response.status_code = 503
+        response.headers["Retry-After"] = "30"
+        log.warning("database unavailable for %s %s: %s", flask.request.method, flask.request.path,
+                    type(exc).__name__)
+        return response
+
+    server.register_error_handler(psycopg.OperationalError, database_unavailable)
+    server.register_error_handler(psycopg.errors.AdminShutdown, database_unavailable)
+    server.register_error_handler(psycopg.InterfaceError, database_unavailable)
+    server.register_error_handler(PoolTimeout, database_unavailable)
 
     app.layout = html.Div([dcc.Location(id=ids.URL), dash.page_container])
     # Claim the page callbacks now: Dash collects @callback registrations globally, and a second
