@@ -15,7 +15,6 @@ import os
 import random
 import signal
 import tempfile
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -30,7 +29,6 @@ from pydantic import SecretStr
 from ioc.kafka import make_producer
 from ioc.launcher import Stack
 from ioc.services.proc import wait_until
-from ioc.sources import SourceKind
 from ioc.topics import ALL_TOPICS, topic_for
 from simulators.malformed import Reason as BadReason
 from simulators.malformed import malformed
