@@ -52,13 +52,14 @@ def create_app(
         open=True,
         kwargs={"autocommit": True},
         name="ioc-web",
+        timeout=5.0,  # a request waits at most this for a connection: a database outage answers 503 quickly
     )
     snapshot = live_snapshot or LiveSnapshot(settings)
     if start:
         snapshot.start()
     server.extensions[EXTENSION] = {"settings": settings, "pool": pool, "live": snapshot}
     auth.install(server, settings, pool)
-    register_open311(server, settings)  # GeoReport v2 for other city systems (its own key-based auth)
+    open311 = register_open311(server, settings)  # GeoReport v2 for other city systems (its own key-based auth)
 
     @server.get(LAYER_URL_PREFIX + "<digest>.json")
     def layer_blob(digest: str) -> flask.Response:
@@ -94,31 +95,8 @@ def create_app(
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    def database_unavailable(exc: Exception) -> flask.Response:
-        """A database outage is a 503 with Retry-After and a clear message, never a 500."""
-        lang = "en" if flask.request.path.startswith("/open311") and "vi" not in (
-            flask.request.accept_languages.best or "") else "vi"
-        message = t("db.unavailable", "vi") if lang == "vi" else t("db.unavailable", "en")
-        wants_json = (flask.request.path.startswith(("/open311", "/_dash", "/healthz", "/api"))
-                      or flask.request.accept_mimetypes.best == "application/json")
-        if wants_json:
-            response = flask.jsonify([{"code": 503, "description": message}]
-                                     if flask.request.path.startswith("/open311") else {"error": message})
-        else:
-            response = flask.Response(
-                f'<!doctype html><html lang="vi"><meta charset="utf-8"><title>503</title>'
-                f'<body style="font-family:sans-serif;padding:2em"><h1>503</h1><p>{t("db.unavailable", "vi")}</p>'
-                f'<p lang="en">{t("db.unavailable", "en")}</p></body></html>', mimetype="text/html")
-        response.status_code = 503
-        response.headers["Retry-After"] = "30"
-        log.warning("database unavailable for %s %s: %s", flask.request.method, flask.request.path,
-                    type(exc).__name__)
-        return response
-
-    server.register_error_handler(psycopg.OperationalError, database_unavailable)
-    server.register_error_handler(psycopg.errors.AdminShutdown, database_unavailable)
-    server.register_error_handler(psycopg.InterfaceError, database_unavailable)
-    server.register_error_handler(PoolTimeout, database_unavailable)
+    _install_db_outage_handlers(server, georeport=False)
+    _install_db_outage_handlers(open311, georeport=True)  # the API is its own Flask app under /open311/v2
 
     app.layout = html.Div([dcc.Location(id=ids.URL), dash.page_container])
     # Claim the page callbacks now: Dash collects @callback registrations globally, and a second
@@ -126,3 +104,31 @@ def create_app(
     with server.app_context():
         app._setup_server()
     return app
+
+
+def _install_db_outage_handlers(app: flask.Flask, *, georeport: bool) -> None:
+    """A database outage is a 503 with Retry-After and a clear message (Vietnamese first), never a 500.
+
+    GeoReport v2 clients get its error list; API and callback requests get JSON; pages get HTML."""
+
+    def database_unavailable(exc: Exception) -> flask.Response:
+        vi, en = t("db.unavailable", "vi"), t("db.unavailable", "en")
+        if georeport:
+            lang_en = flask.request.args.get("lang") == "en"
+            response = flask.jsonify([{"code": 503, "description": en if lang_en else vi}])
+        elif flask.request.path.startswith(("/_dash", "/healthz", "/layers")) or (
+                flask.request.accept_mimetypes.best == "application/json"):
+            response = flask.jsonify({"error": vi, "error_en": en})
+        else:
+            response = flask.Response(
+                f'<!doctype html><html lang="vi"><meta charset="utf-8"><title>503</title>'
+                f'<body style="font-family:sans-serif;padding:2em"><h1>503</h1><p>{vi}</p>'
+                f'<p lang="en">{en}</p></body></html>', mimetype="text/html")
+        response.status_code = 503
+        response.headers["Retry-After"] = "30"
+        log.warning("database unavailable for %s %s: %s", flask.request.method, flask.request.path,
+                    type(exc).__name__)
+        return response
+
+    for cls in (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout):
+        app.register_error_handler(cls, database_unavailable)
