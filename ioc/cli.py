@@ -82,7 +82,7 @@ def up(
         stack.start_consumers()
         stack.start_downstream(alerts=alerts)
         if simulate:
-            stack.spawn("simulator", ["-m", "ioc.cli", "live-sim", "--scenario", scenario, "--speed", str(speed)])
+            stack.start_simulator(scenario, speed)
         typer.echo(f"IOC running. Web: {stack.web_url}  Kafka: {s.kafka_bootstrap}")
         typer.echo(f"Logs: {stack.log_dir}. Health: {stack.web_url}healthz or `ioc status`. Ctrl-C to stop.")
         if stack.initial_admin_file is not None:
@@ -96,6 +96,12 @@ def up(
 def status(
     lang: Annotated[str, typer.Option(help="vi (Tiếng Việt) or en.")] = "vi",
     json_out: Annotated[bool, typer.Option("--json", help="Print the /healthz JSON.")] = False,
+    component: Annotated[
+        str | None, typer.Option(help="Judge one component only (container health checks): exit 1 when down.")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Judge one source's feed only: exit 1 when it is silent (or never seen).")
+    ] = None,
 ) -> None:
     """Health of every component and source (the same report as /healthz); exit 1 when down."""
     import json
@@ -103,6 +109,7 @@ def status(
     import psycopg
 
     from ioc import health
+    from ioc.i18n import t as t_
     from ioc.settings import running_settings
 
     s = running_settings()
@@ -111,6 +118,18 @@ def status(
             rep = health.report(conn, s)
     except (psycopg.Error, RuntimeError) as exc:
         rep = health.unreachable(s, type(exc).__name__)
+    if source is not None:
+        feed = next((f for f in rep.sources if f.kind == source), None)
+        state = feed.feed if feed else "never"
+        typer.echo(f"{source}: {state}")
+        raise typer.Exit(0 if state in ("live", "late") else 1)
+    if component is not None:
+        found = next((c for c in rep.components if c.name == component), None)
+        if found is None:
+            typer.echo(f"{component}: {t_('health.never_seen', lang)}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{found.name}: {found.status} ({found.why})")
+        raise typer.Exit(0 if found.status != "down" else 1)
     if json_out:
         typer.echo(json.dumps(rep.as_json(), ensure_ascii=False, indent=2))
     else:

@@ -115,6 +115,13 @@ Q_COMPONENTS = (
     " EXTRACT(EPOCH FROM now() - heartbeat_at)::float8 FROM component_health ORDER BY component"
 )
 Q_SOURCES = "SELECT kind, newest_event_time, EXTRACT(EPOCH FROM now() - newest_event_time)::float8 FROM ingest_stats"
+# Ticket intake's progress: how far the feedback table's last batch is ahead of the newest report it processed.
+Q_INTAKE = (
+    "SELECT EXTRACT(EPOCH FROM (SELECT last_ingest_at FROM ingest_stats WHERE kind = 'feedback')"
+    " - (SELECT ingested_at FROM ticket_intake_watermark WHERE id = 1))::float8,"
+    " EXTRACT(EPOCH FROM now() - (SELECT last_ingest_at FROM ingest_stats WHERE kind = 'feedback'))::float8"
+)
+INTAKE_BEHIND_S = 300.0  # intake polls every few seconds: five minutes behind the spine means it is stuck
 
 
 def report(conn: psycopg.Connection, settings: Settings, now: datetime | None = None) -> HealthReport:
@@ -131,8 +138,30 @@ def report(conn: psycopg.Connection, settings: Settings, now: datetime | None = 
         late_s, silent_s = thresholds(kind, settings)
         feeds.append(FeedHealth(kind, feed_of(age, late_s, silent_s), newest, age, late_s, silent_s))
     feeds.sort(key=lambda f: SOURCES[f.kind].order)
+    intake = _intake(conn)
+    if intake is not None:
+        comps.append(intake)
     comps.append(Component("postgres", "service", "ok", "running", "reachable"))
     return HealthReport(overall(comps, feeds), now, tuple(comps), tuple(feeds))
+
+
+def _intake(conn: psycopg.Connection) -> Component | None:
+    """``intake:tickets``: behind when reports were stored minutes after the newest one it turned into a ticket."""
+    try:
+        with conn.transaction():
+            behind, since_batch = conn.execute(Q_INTAKE).fetchone()  # type: ignore[misc]
+    except psycopg.errors.UndefinedTable:
+        return None
+    if since_batch is None:
+        return Component("intake:tickets", "intake", "ok", "running", "no citizen report stored yet")
+    if behind is None:
+        behind = float("inf")  # reports stored, none processed
+    if behind > INTAKE_BEHIND_S and since_batch > 60:  # a fresh batch gets a minute to be picked up
+        why = "no report processed yet" if behind == float("inf") else f"{behind:.0f} s behind the stored reports"
+        return Component("intake:tickets", "intake", "down", "behind", why, detail={"behind_s": None if
+                         behind == float("inf") else round(behind, 1)})
+    return Component("intake:tickets", "intake", "ok", "running", "up to date",
+                     detail={"behind_s": round(max(behind, 0.0), 1)})
 
 
 def judge(name: str, role: str, state: str, restarts: int, last_exit: str | None, detail: dict[str, Any],

@@ -62,7 +62,8 @@ def topic_id(consumer: KafkaConsumer, topic: str) -> uuid.UUID | None:
     return tid if isinstance(tid, uuid.UUID) else uuid.UUID(str(tid))
 
 
-def ensure_topics(bootstrap: str, partitions: int, prefix: str = "", topics: tuple[str, ...] = ALL_TOPICS) -> list[str]:
+def ensure_topics(bootstrap: str, partitions: int, prefix: str = "", topics: tuple[str, ...] = ALL_TOPICS,
+                  replication: int = 1) -> list[str]:
     """Create the IOC topics (with ``prefix``) that do not exist yet; return the names created."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="ioc-admin", request_timeout_ms=10_000)
     try:
@@ -71,7 +72,7 @@ def ensure_topics(bootstrap: str, partitions: int, prefix: str = "", topics: tup
         created = []
         for name in wanted:
             try:
-                admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
+                admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=replication)])
                 created.append(name)
             except TopicAlreadyExistsError:
                 pass

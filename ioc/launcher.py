@@ -49,6 +49,23 @@ LOCK_NAME = "ioc-up.lock"
 SERVICES = ("broker", "postgres")  # stopped last, in this order
 
 
+def supervised_processes(*, alerts: bool = True, intake: bool = True, web: bool = True, simulate: bool = True,
+                         scenario: str = "normal_day", speed: float = 10.0) -> dict[str, list[str]]:
+    """Every process ``ioc up`` supervises, by name, with its ``python`` arguments.
+
+    docker-compose.yml runs the same set (``tests/test_compose.py`` holds them to it)."""
+    out = {f"stream-{k.value}": ["-m", "streams", "--kind", k.value] for k in SourceKind}
+    if alerts:
+        out["alerts"] = ["-m", "alerts.engine"]
+    if intake:
+        out["ticket-intake"] = ["-m", "ioc.tickets.intake"]
+    if web:
+        out["web"] = ["-m", "ioc.web.webserver"]
+    if simulate:
+        out["simulator"] = ["-m", "ioc.cli", "live-sim", "--scenario", scenario, "--speed", str(speed)]
+    return out
+
+
 class AlreadyRunning(RuntimeError):
     """Another ``ioc up`` holds the data folder's lock."""
 
@@ -170,7 +187,7 @@ class Stack:
     def _broker_started(self) -> None:
         """Every topic with its configured partitions before any producer sends (no auto-create)."""
         assert self.broker is not None
-        created = ensure_topics(self.broker.bootstrap, self.settings.topic_partitions, self.settings.topic_prefix)
+        created = ensure_topics(self.broker.bootstrap, self.settings.topic_partitions, self.settings.topic_prefix)  # tansu: 1 replica
         if created and self._prepared:
             log.warning("broker restarted empty: %d topics re-created with %d partitions", len(created),
                         self.settings.topic_partitions)
@@ -196,7 +213,8 @@ class Stack:
         applied = db.migrate(s.database_dsn())
         if applied:
             log.info("migrations applied: %s", ", ".join(applied))
-        ensure_topics(s.kafka_bootstrap or "", s.topic_partitions, s.topic_prefix)
+        ensure_topics(s.kafka_bootstrap or "", s.topic_partitions, s.topic_prefix,
+                      replication=1 if self.broker is not None else s.topic_replication)
         with db.connect(s.database_dsn()) as conn:
             sync_sources(conn, load_sites(), _unit_assigner())
             self.initial_admin_file = ensure_initial_admin(conn, Path(s.data_dir))
@@ -230,7 +248,8 @@ class Stack:
         return handle.proc
 
     def start_consumer(self, kind: SourceKind) -> subprocess.Popen[bytes]:
-        return self.spawn(f"stream-{kind.value}", ["-m", "streams", "--kind", kind.value])
+        name = f"stream-{kind.value}"
+        return self.spawn(name, supervised_processes()[name])
 
     def start_consumers(self) -> None:
         for kind in SourceKind:
@@ -238,12 +257,13 @@ class Stack:
 
     def start_downstream(self, *, alerts: bool = True, web: bool = True, intake: bool = True) -> None:
         """Everything fed by the stored events: alert engine, citizen-ticket intake, web server."""
-        if alerts:
-            self.spawn("alerts", ["-m", "alerts.engine"])
-        if intake:
-            self.spawn("ticket-intake", ["-m", "ioc.tickets.intake"])
-        if web:
-            self.spawn("web", ["-m", "ioc.web.webserver"])
+        procs = supervised_processes(alerts=alerts, intake=intake, web=web, simulate=False)
+        for name in ("alerts", "ticket-intake", "web"):
+            if name in procs:
+                self.spawn(name, procs[name])
+
+    def start_simulator(self, scenario: str = "normal_day", speed: float = 10.0) -> subprocess.Popen[bytes]:
+        return self.spawn("simulator", supervised_processes(scenario=scenario, speed=speed)["simulator"])
 
     def stop_child(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
         """Stop a child and stop supervising it (a test's deliberate kill, or shutdown)."""

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=default_data_dir)
     topic_partitions: int = Field(default=3, ge=1, le=256)
+    topic_replication: int = Field(default=1, ge=1, le=16)  # production Kafka: 3 (three brokers)
     topic_prefix: str = ""  # isolates parallel runs (tests) on one broker
     consumer_group_prefix: str = "ioc"
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import psutil
@@ -96,8 +98,6 @@ def test_ioc_up_runs_the_city_and_stops_cleanly():
 
 
 def _json(url: str) -> dict:
-    import urllib.error
-
     try:
         with urllib.request.urlopen(url, timeout=5) as resp:
             return json.loads(resp.read())
@@ -108,8 +108,6 @@ def _json(url: str) -> dict:
 
 
 def _get(url: str) -> int:
-    import urllib.error
-
     try:
         with urllib.request.urlopen(url, timeout=2) as resp:
             return int(resp.status)
