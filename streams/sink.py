@@ -195,26 +195,33 @@ DeadLetter(*batch.coords[i], _conflict_row(batch.rows[i])) for i in conflicts
                 copy.set_types([*self.spec.all_types, "bytea", "int4"])
                 for i, (row, d) in enumerate(zip(rows, digests, strict=True)):
                     copy.write_row((*row, d, i))
-            # The ledger first: only ids it did not hold go into the table. One summary row back.
+            # The ledger first: only ids it did not hold go into the table. One summary row back, with
+            # the rows whose id the ledger already held (usually none: no join over the whole ledger).
             cur.execute(
                 sql.SQL(
                     "WITH led AS (INSERT INTO event_ids (kind, event_id, event_time, digest)"
                     " SELECT %s, event_id, event_time, _digest FROM {stage} ON CONFLICT DO NOTHING RETURNING event_id),"
                     " ins AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage}"
                     " WHERE event_id IN (SELECT event_id FROM led) ON CONFLICT DO NOTHING RETURNING late, event_time)"
-                    " SELECT count(*), count(*) FILTER (WHERE late), max(event_time) FROM ins"
+                    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FILTER (WHERE late) FROM ins),"
+                    " (SELECT max(event_time) FROM ins),"
+                    " (SELECT array_agg(_i) FROM {stage} s WHERE NOT EXISTS (SELECT 1 FROM led WHERE led.event_id = s.event_id))"
                 ).format(stage=stage, table=table, cols=cols),
                 (kind,),
             )
-            inserted, late, newest = cur.fetchone()  # type: ignore[misc]
-            # Ids stored before with another payload (the ledger now also holds this batch's new ids,
-            # with this batch's digests, so only the conflicting old ones differ).
-            conflicts = cur.execute(
-                sql.SQL("SELECT s._i FROM {} s JOIN event_ids e ON e.kind = %s AND e.event_id = s.event_id"
-                        " WHERE e.digest IS DISTINCT FROM s._digest AND e.digest IS NOT NULL ORDER BY s._i").format(stage),
-                (kind,),
-            ).fetchall()
-            return int(inserted), int(late), newest, [int(r[0]) for r in conflicts]
+            inserted, late, newest, known = cur.fetchone()  # type: ignore[misc]
+            conflicts = self._conflicting(cur, rows, digests, sorted(known or ()))
+            return int(inserted), int(late), newest, conflicts
+
+    def _conflicting(self, cur: psycopg.Cursor[Any], rows: Sequence[tuple[Any, ...]], digests: Sequence[bytes],
+                     known: Sequence[int]) -> list[int]:
+        """Of the rows whose id the ledger already held, those stored with another payload digest."""
+        if not known:
+            return []
+        cur.execute("SELECT event_id, digest FROM event_ids WHERE kind = %s AND event_id = ANY(%s)",
+                    (self.spec.kind.value, [rows[i][0] for i in known]))
+        stored = {r[0]: (bytes(r[1]) if r[1] is not None else None) for r in cur.fetchall()}
+        return [i for i in known if stored.get(rows[i][0]) is not None and stored[rows[i][0]] != digests[i]]
 
     def _insert_rows_values(
         self, rows: Sequence[tuple[Any, ...]], digests: Sequence[bytes]
@@ -234,12 +241,7 @@ DeadLetter(*batch.coords[i], _conflict_row(batch.rows[i])) for i in conflicts
                 )
                 fresh.update(r[0] for r in cur.fetchall())
             old = [i for i, event_id in enumerate(ids) if event_id not in fresh]
-            stored: dict[uuid.UUID, bytes | None] = {}
-            if old:
-                cur.execute("SELECT event_id, digest FROM event_ids WHERE kind = %s AND event_id = ANY(%s)",
-                            (kind, [ids[i] for i in old]))
-                stored = {r[0]: (bytes(r[1]) if r[1] is not None else None) for r in cur.fetchall()}
-        conflicts = [i for i in old if stored.get(ids[i]) is not None and stored[ids[i]] != digests[i]]
+            conflicts = self._conflicting(cur, rows, digests, old)
         new_rows = [r for r in rows if r[0] in fresh]
         returned: list[tuple[Any, ...]] = []
         for i in range(0, len(new_rows), 500):
