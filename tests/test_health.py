@@ -107,3 +107,25 @@ def test_database_outage_is_503_with_retry_after_and_the_snapshot_keeps_its_data
     assert stale.live is before.live or stale.live.asof == before.live.asof  # the last data, kept
     print(f"\ndatabase outage: /healthz {down.status_code}, Open311 {api.status_code} Retry-After"
           f" {api.headers['Retry-After']}; snapshot kept version {before.version}'s data marked {stale.error}")
+
+
+@pytest.mark.integration
+def test_ioc_status_prints_the_report_in_vietnamese_and_english(stack, monkeypatch):
+    from typer.testing import CliRunner
+
+    from ioc import health as h
+    from ioc.cli import app
+
+    with psycopg.connect(stack.settings.database_dsn(), autocommit=True) as conn:
+        h.beat(conn, "stream-air", "process", state="failed", restarts=5, last_exit="killed by SIGKILL")
+    monkeypatch.setenv("IOC_DATABASE_URL", stack.settings.database_dsn())
+    monkeypatch.setenv("IOC_KAFKA_BOOTSTRAP", stack.settings.kafka_bootstrap or "")
+    runner = CliRunner()
+    vi = runner.invoke(app, ["status"])
+    en = runner.invoke(app, ["status", "--lang", "en"])
+    one = runner.invoke(app, ["status", "--component", "stream-air"])
+    js = runner.invoke(app, ["status", "--json"])
+    assert vi.exit_code == 1 and "Tình trạng hệ thống: ngừng hoạt động" in vi.output and "+0700" in vi.output
+    assert en.exit_code == 1 and "System health: down" in en.output and "killed by SIGKILL" in en.output
+    assert one.exit_code == 1 and "stream-air: down" in one.output
+    assert json.loads(js.output)["components"]["stream-air"]["restarts"] == 5

@@ -151,3 +151,37 @@ def test_consumer_killed_repeatedly_is_marked_failed_on_healthz_and_others_untou
     print(f"\nchild killed repeatedly: stream-air SIGKILLed {kills}×, restarted {failed_row[1]}×, marked failed"
           f" after {kills} exits (component_health {failed_row}); {len(others)} other consumers untouched;"
           f" /healthz overall {rep.status}")
+
+
+@pytest.mark.integration
+def test_a_web_child_that_cannot_bind_is_failed_and_the_centre_keeps_running(stack):
+    """Issue 10: one web child that could not bind its port stopped every other child and `ioc up`."""
+    import socket
+
+    from ioc.launcher import Stack
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    st = Stack(stack.settings.model_copy(update={
+        "web_port": taken.getsockname()[1], "restart_backoff_seconds": 0.1, "fail_after": 3,
+        "failed_retry_seconds": 30.0}))
+    st.start_services()
+    thread, stop = st.supervise_in_background()
+    try:
+        st.start_consumers()
+        pids = {n: p.pid for n, p in st.children.items()}
+        st.spawn("web", ["-m", "ioc.web.webserver"])
+        wait_until(lambda: st.supervisor.status()["web"].state == "failed", 120, "web marked failed")
+        web = st.supervisor.status()["web"]
+        consumers = {n: p.pid for n, p in st.children.items() if n != "web"}
+        alive = all(st.children[n].poll() is None for n in consumers)
+    finally:
+        stop.set()
+        thread.join(5)
+        st.stop()
+        taken.close()
+    assert consumers == pids and alive, "the other children were not touched"
+    assert web.restarts == 2 and web.last_exit is not None and web.last_exit.startswith("exit")
+    print(f"\nweb cannot bind: {web.restarts + 1} starts, marked {web.state} ({web.last_exit}); {len(consumers)}"
+          " consumers untouched")
