@@ -19,7 +19,8 @@ def config_from_settings(s: Settings, kind: SourceKind) -> ConsumerConfig:
         kind=kind,
         bootstrap=s.kafka_bootstrap or "127.0.0.1:9092",
         dsn=s.database_dsn(),
-        group_id=f"{s.consumer_group_prefix}.sink.{kind.value}",
+        # The topic prefix isolates parallel runs (tests) on one broker: their groups must not meet.
+        group_id=f"{s.topic_prefix}{s.consumer_group_prefix}.sink.{kind.value}",
         topic=topic_for(kind, s.topic_prefix),
         deadletter_topic=s.topic_prefix + DEADLETTER,
         batch_max_records=s.batch_max_records,
