@@ -170,10 +170,12 @@ def judge(name: str, role: str, state: str, restarts: int, last_exit: str | None
     if state == "failed":
         why = f"failed after repeated exits ({last_exit or 'unknown'}); still retrying"
         return Component(name, role, "down", state, why, restarts, age, detail)
-    if state in ("restarting", "starting", "stopped"):
+    if state == "stopped":  # stopped on purpose (shutdown, or not part of this run): not a fault
+        return Component(name, role, "ok", state, "stopped", restarts, age, detail)
+    if state in ("restarting", "starting"):
         why = f"{state} (last exit: {last_exit})" if last_exit else state
         return Component(name, role, "degraded", state, why, restarts, age, detail)
-    if role in ("consumer", "engine", "intake") and age is not None and age > stale_s:
+    if role in ("consumer", "engine", "intake", "supervisor") and age is not None and age > stale_s:
         return Component(name, role, "down", "silent", f"no heartbeat for {age:.0f} s", restarts, age, detail)
     problem = detail.get("problem")
     if problem:

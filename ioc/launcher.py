@@ -315,6 +315,11 @@ class Stack:
 
     def stop(self) -> None:
         """Stop children first (they flush), then the broker, then the database."""
+        procs = [n for n in self.supervisor.names() if n not in SERVICES]
+        for name in procs:
+            self.supervisor.remove(name)
+        if procs or self.supervisor.names():
+            self._beat("supervisor", "supervisor", state="stopped")  # while the database is still up
         self.supervisor.stop_all(order=list(SERVICES))
         if self._health_conn is not None:
             try:

@@ -20,7 +20,10 @@ def test_components_and_sources_are_judged():
     failed = health.judge("stream-air", "process", "failed", 5, "killed by SIGKILL", {}, 1.0, 30)
     silent = health.judge("consumer:air", "consumer", "running", 0, None, {}, 45.0, 30)
     retrying = health.judge("engine:alerts", "engine", "running", 0, None, {"problem": "1 update refused"}, 1.0, 30)
+    stopped = health.judge("simulator", "process", "stopped", 0, None, {}, 900.0, 30)
+    restarting = health.judge("web", "process", "restarting", 1, "exit 1", {}, 1.0, 30)
     assert (ok.status, failed.status, silent.status, retrying.status) == ("ok", "down", "down", "degraded")
+    assert (stopped.status, restarting.status) == ("ok", "degraded")  # stopped on purpose is no fault
     assert "killed by SIGKILL" in failed.why and "45" in silent.why
     s = Settings(freshness_overrides={"camera": (60, 120)})
     assert health.thresholds("camera", s) == (60.0, 120.0)
