@@ -33,8 +33,9 @@ tests/timescale/node_modules: tests/timescale/package-lock.json
 system-deps:
 	@bash .ci/system-deps
 
+# Options pass through: make up ARGS="--web-port 8060 --speed 60"
 up: $(BIN)/ioc
-	$(BIN)/ioc up
+	$(BIN)/ioc up $(ARGS)
 
 test: system-deps $(BIN)/ioc tests/timescale/node_modules
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -212,23 +212,40 @@ class Alert(BaseModel):
         )
 
     def apply(self, update: AlertUpdate) -> Alert:
-        """Fold a rule's update into this (open) alert: refresh, clear or reactivate it."""
+        """Fold a rule's update into this (open) alert: refresh, clear or reactivate it.
+
+        Monotonic whatever the order events arrive in: no timestamp ever moves backwards; a clear
+        older than the condition last seen, or a reading older than the latest clear, is stale and
+        changes nothing. A late update of an open alert still brings the rule's newest judgement
+        (a count, a severity) and keeps the newest times.
+        """
         if update.key != self.key:
             raise ValueError(f"update for {update.key!r} applied to alert {self.key!r}")
         if self.state is AlertState.RESOLVED:
             raise InvalidTransition(f"alert {self.key} is resolved: a new incident needs a new alert")
         if update.kind is UpdateKind.CLEAR:
-            if not self.active:
-                return self
+            if not self.active or update.at < self.last_seen:
+                return self  # already clear, or a clear older than the condition last seen: stale
             return self._change(
                 update.at, SYSTEM_ACTOR, Action.CLEARED, active=False, comment=update.detail_vi or None
             )
+        if not self.active:
+            cleared = self.cleared_at
+            if cleared is not None and update.at < cleared:
+                return self  # a reading from before the clear must not reopen the incident
         fields = _update_fields(update)
         action = Action.UPDATED if self.active else Action.REACTIVATED
         # Only a change of severity (or reactivation) goes on the timeline; value refreshes do not.
         if action is Action.UPDATED and update.severity is self.severity:
-            return self.model_copy(update={**fields, "last_seen": update.at, "updated_at": update.at})
-        return self._change(update.at, SYSTEM_ACTOR, action, **fields, active=True, last_seen=update.at)
+            return self.model_copy(update={**fields, "last_seen": max(self.last_seen, update.at),
+                                           "updated_at": max(self.updated_at, update.at)})
+        return self._change(update.at, SYSTEM_ACTOR, action, **fields, active=True,
+                            last_seen=max(self.last_seen, update.at))
+
+    @property
+    def cleared_at(self) -> datetime | None:
+        """Event time of the latest clear, if the alert was ever cleared."""
+        return next((e.at for e in reversed(self.timeline) if e.action is Action.CLEARED), None)
 
     # --- operator actions ---
 
@@ -314,7 +331,9 @@ class Alert(BaseModel):
             at=at, actor=actor.strip(), action=action, state=state, comment=comment,  # type: ignore[arg-type]
             severity=severity, value=value,  # type: ignore[arg-type]
         )  # fmt: skip
-        return self.model_copy(update={**changes, "updated_at": at, "timeline": (*self.timeline, entry)})
+        # Event times may arrive out of order: updated_at never moves backwards (CHECK updated_at >= created_at).
+        return self.model_copy(
+            update={**changes, "updated_at": max(self.updated_at, at), "timeline": (*self.timeline, entry)})
 
 
 def _update_fields(update: AlertUpdate) -> dict[str, object]:

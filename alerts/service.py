@@ -16,9 +16,11 @@ come from the last week of stored reports.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,8 +34,9 @@ from alerts.engine import AlertEngine, usual_report_rates
 from alerts.model import Alert, AlertUpdate, EscalationPolicy, load_agencies
 from alerts.rules import Location
 from alerts.store import apply_rule_update, escalate_due
+from ioc import health
 from ioc.events import Event
-from ioc.kafka import CONSUMER_TUNING, make_producer
+from ioc.kafka import CONSUMER_TUNING, client_security, make_producer, topic_id
 from ioc.settings import Settings
 from ioc.sources import SourceKind
 from ioc.sources.air import AirEvent
@@ -77,9 +80,11 @@ SAVE_MODEL: LiteralString = (
     " learned_until = EXCLUDED.learned_until, saved_at = now()"
 )
 SAVE_OFFSET: LiteralString = (
-    "INSERT INTO stream_offsets (group_id, topic, partition, next_offset, updated_at) VALUES (%s, %s, %s, %s, now())"
-    " ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()"
+    "INSERT INTO stream_offsets (group_id, topic, partition, next_offset, topic_id, updated_at)"
+    " VALUES (%s, %s, %s, %s, %s, now()) ON CONFLICT (group_id, topic, partition) DO UPDATE"
+    " SET next_offset = EXCLUDED.next_offset, topic_id = EXCLUDED.topic_id, updated_at = now()"
 )
+MAX_ATTEMPTS = 10  # a rule update the database keeps refusing is retried this often, then parked (logged)
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,7 @@ class ServiceConfig:
     escalate_seconds: float = 30.0
     save_seconds: float = 300.0
     seed: int = 7
+    heartbeat_seconds: float = 5.0
     future_tolerance: timedelta = timedelta(minutes=5)
     escalation: EscalationPolicy = field(default_factory=EscalationPolicy)
 
@@ -109,7 +115,7 @@ class ServiceConfig:
             topics={topic_for(k, s.topic_prefix): k for k in SourceKind},
             alerts_topic=s.topic_prefix + ALERTS,
             future_tolerance=timedelta(seconds=s.future_tolerance_seconds),
-            **overrides,
+            **{"heartbeat_seconds": s.heartbeat_seconds, **overrides},
         )
 
 
@@ -122,6 +128,10 @@ class ServiceStats:
     warm_events: int = 0
     restored_models: int = 0
     db_retries: int = 0
+    update_errors: int = 0  # rule updates the database or the model refused (logged with the alert key)
+    parked: int = 0  # of those, given up after MAX_ATTEMPTS
+    event_errors: int = 0  # events the engine could not evaluate (logged with the event id)
+    new_logs: int = 0
 
 
 # --- reading the database --------------------------------------------------------------------------
@@ -173,10 +183,17 @@ def save_models(conn: psycopg.Connection, engine: AlertEngine) -> int:
 
 
 def stored_engine_offsets(conn: psycopg.Connection, group_id: str) -> dict[tuple[str, int], int]:
+    return {k: o for k, (o, _tid) in stored_engine_positions(conn, group_id).items()}
+
+
+def stored_engine_positions(
+    conn: psycopg.Connection, group_id: str
+) -> dict[tuple[str, int], tuple[int, uuid.UUID | None]]:
+    """Next offset and the topic id of the log it belongs to, per (topic, partition)."""
     rows = conn.execute(
-        "SELECT topic, partition, next_offset FROM stream_offsets WHERE group_id = %s", (group_id,)
+        "SELECT topic, partition, next_offset, topic_id FROM stream_offsets WHERE group_id = %s", (group_id,)
     )
-    return {(t, int(p)): int(o) for t, p, o in rows.fetchall()}
+    return {(t, int(p)): (int(o), tid) for t, p, o, tid in rows.fetchall()}
 
 
 # --- the service -----------------------------------------------------------------------------------
@@ -193,13 +210,25 @@ class _SeekToStored(ConsumerRebalanceListener):
         pass
 
     def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        stored = self.service.with_db(lambda c: stored_engine_offsets(c, self.service.cfg.group_id))
+        svc = self.service
+        assert svc.consumer is not None
+        stored = svc.with_db(lambda c: stored_engine_positions(c, svc.cfg.group_id))
         for tp in assigned:
-            if (tp.topic, tp.partition) in stored:
-                self.service.consumer.seek(tp, stored[(tp.topic, tp.partition)])
+            live = topic_id(svc.consumer, tp.topic)
+            svc.topic_ids[tp.topic] = live
+            s = stored.get((tp.topic, tp.partition))
+            if s is None:
+                svc.consumer.seek_to_end(tp)
+            elif s[1] is not None and live is not None and s[1] != live:
+                # The log the offset pointed into is gone (broker restarted empty): all of the new
+                # log is news to the engine.
+                svc.consumer.seek_to_beginning(tp)
+                svc.stats.new_logs += 1
+                log.warning("%s[%d]: new log (topic id %s, was %s); reading it from the beginning",
+                            tp.topic, tp.partition, live, s[1])
             else:
-                self.service.consumer.seek_to_end(tp)
-        self.service.assigned.set()
+                svc.consumer.seek(tp, s[0])
+        svc.assigned.set()
 
 
 class AlertService:
@@ -218,8 +247,12 @@ class AlertService:
             engine = self._build_engine()
         self.engine = engine
         self.consumer: KafkaConsumer | None = None
-        self.producer = make_producer(cfg.bootstrap)
+        self.producer = make_producer(cfg.bootstrap, max_block_ms=5000)  # broker away: fail fast, go on
         self._offsets: dict[tuple[str, int], int] = {}
+        self.topic_ids: dict[str, uuid.UUID | None] = {}
+        self._retry: dict[str, tuple[AlertUpdate, int]] = {}  # alert key → (newest refused update, attempts)
+        self.last_event_time: datetime | None = None
+        self._next_beat = 0.0
 
     def _connect(self) -> psycopg.Connection:
         return psycopg.connect(self.cfg.dsn, connect_timeout=5, application_name="ioc-alerts")
@@ -295,6 +328,7 @@ class AlertService:
             enable_auto_commit=False,
             auto_offset_reset="latest",
             **CONSUMER_TUNING,
+            **client_security(),  # SASL/SCRAM (and TLS) when configured (compose)
         )
         self.consumer.subscribe(list(self.cfg.topics), listener=_SeekToStored(self))
         next_tick = next_escalation = time.monotonic()
@@ -317,6 +351,9 @@ class AlertService:
                 if mono >= next_save:
                     self.with_db(lambda c: save_models(c, self.engine))
                     next_save = mono + self.cfg.save_seconds
+                if mono >= self._next_beat:
+                    self.heartbeat()
+                    self._next_beat = mono + self.cfg.heartbeat_seconds
         finally:
             self.close()
         return self.stats
@@ -334,35 +371,85 @@ class AlertService:
                     self.stats.rejected += 1
                     continue
                 self.stats.events += 1
-                out += self.engine.process(event)
+                if self.last_event_time is None or event.event_time > self.last_event_time:
+                    self.last_event_time = event.event_time
+                try:
+                    out += self.engine.process(event)
+                except Exception:  # noqa: BLE001 - the engine never dies on data: log it, go on
+                    self.stats.event_errors += 1
+                    log.exception("event %s (%s %s) could not be evaluated; skipped", event.event_id,
+                                  kind.value, event.source_id)
         return out
 
     def _persist(self, updates: list[AlertUpdate], escalate: bool) -> None:
-        """Fold the updates into the alerts table and store the offsets in one transaction, then publish."""
-        offsets = dict(self._offsets)
+        """Fold the updates into the alerts table and store the offsets in one transaction, then publish.
 
-        def write(conn: psycopg.Connection) -> list[Alert]:
+        Each update runs in its own savepoint: one the database (or the model) refuses is logged with
+        its alert key, kept for a retry on the next pass, and the others are stored. Only losing the
+        database itself retries the whole pass (``with_db``).
+        """
+        offsets = dict(self._offsets)
+        retry = self._retry
+        # A refused update is retried before newer ones of the same key (those supersede it).
+        pending = [u for k, (u, _n) in retry.items() if all(x.key != k for x in updates)] + updates
+
+        def write(conn: psycopg.Connection) -> tuple[list[Alert], dict[str, tuple[AlertUpdate, int]]]:
             changed: list[Alert] = []
-            for u in updates:
-                alert = apply_rule_update(conn, u, self.agencies)
+            failed: dict[str, tuple[AlertUpdate, int]] = {}
+            for u in pending:
+                try:
+                    alert = apply_rule_update(conn, u, self.agencies)
+                except psycopg.OperationalError:
+                    raise  # the database is away: with_db retries the whole pass
+                except (psycopg.Error, ValueError) as exc:
+                    attempts = retry.get(u.key, (u, 0))[1] + 1
+                    self.stats.update_errors += 1
+                    alert_id = _open_alert_id(conn, u.key)
+                    if attempts >= MAX_ATTEMPTS:
+                        self.stats.parked += 1
+                        log.error("alert %s (key %s): update refused %d times, parked: %s: %s", alert_id, u.key,
+                                  attempts, type(exc).__name__, exc)
+                    else:
+                        failed[u.key] = (u, attempts)
+                        log.warning("alert %s (key %s): update refused (%s: %s); retrying (attempt %d)", alert_id,
+                                    u.key, type(exc).__name__, str(exc).splitlines()[0], attempts)
+                    continue
                 if alert is not None:
                     changed.append(alert)
             if escalate:
                 changed += escalate_due(conn, datetime.now(UTC), self.cfg.escalation)
             with conn.cursor() as cur:
-                cur.executemany(SAVE_OFFSET, [(self.cfg.group_id, t, p, o) for (t, p), o in offsets.items()])
-            return changed
+                cur.executemany(SAVE_OFFSET, [(self.cfg.group_id, t, p, o, self.topic_ids.get(t))
+                                              for (t, p), o in offsets.items()])
+            return changed, failed
 
-        changed = self.with_db(write)
+        changed, self._retry = self.with_db(write)
         self._offsets.clear()
         self.stats.updates += len(updates)
-        for alert in changed:
-            self.producer.send(
-                self.cfg.alerts_topic, key=alert.key.encode(), value=alert.model_dump_json().encode()
-            )
         if changed:
-            self.producer.flush(timeout=10)
-            self.stats.published += len(changed)
+            try:
+                for alert in changed:
+                    self.producer.send(
+                        self.cfg.alerts_topic, key=alert.key.encode(), value=alert.model_dump_json().encode()
+                    )
+                self.producer.flush(timeout=10)
+                self.stats.published += len(changed)
+            except Exception as exc:  # noqa: BLE001 - stored is what counts; the topic is a notification
+                log.warning("alerts stored but not all published on %s (%s)", self.cfg.alerts_topic,
+                            type(exc).__name__)
+
+    def heartbeat(self) -> None:
+        """``component_health`` row ``engine:alerts``: last processed event and what is being retried."""
+        detail = {"last_event_time": self.last_event_time.isoformat() if self.last_event_time else None,
+                  "events": self.stats.events, "updates": self.stats.updates, "published": self.stats.published,
+                  "update_errors": self.stats.update_errors, "retrying": len(self._retry),
+                  "parked": self.stats.parked, "event_errors": self.stats.event_errors, "new_logs": self.stats.new_logs}
+        if self._retry:
+            detail["problem"] = f"{len(self._retry)} alert update(s) refused by the database, being retried"
+        try:
+            self.with_db(lambda c: health.beat(c, "engine:alerts", "engine", pid=os.getpid(), detail=detail))
+        except psycopg.Error as exc:
+            log.debug("heartbeat skipped: %s", exc)
 
     def close(self) -> None:
         try:
@@ -381,6 +468,17 @@ class AlertService:
                 pass
 
 
+def _open_alert_id(conn: psycopg.Connection, key: str) -> str:
+    """The open alert's id for a key, for the log line (``new`` when none is open yet)."""
+    try:
+        with conn.transaction():
+            row = conn.execute("SELECT alert_id FROM alerts WHERE alert_key = %s AND state <> 'resolved'",
+                               (key,)).fetchone()
+    except psycopg.Error:
+        return "?"
+    return str(row[0]) if row else "new"
+
+
 def run_engine(settings: Settings, stop: threading.Event, *, ready: threading.Event | None = None,
                **overrides: Any) -> ServiceStats:  # fmt: skip
     """Warm start, then run until ``stop`` is set; ``ready`` is set once the partitions are assigned."""
@@ -394,8 +492,8 @@ def run_engine(settings: Settings, stop: threading.Event, *, ready: threading.Ev
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stop.set())
     stats = run_engine(Settings(), stop)
     log.info("alert engine stopped: %s", stats)
 

@@ -47,11 +47,13 @@ def up(
 ) -> None:
     """Start everything on loopback: PostgreSQL, the broker, consumers, alert engine, web and simulator.
 
-    With IOC_DATABASE_URL / IOC_KAFKA_BOOTSTRAP set, those services are used and none is started.
-    Ctrl-C stops everything cleanly.
+    Every part is supervised: restarted with backoff when it exits, marked failed on /healthz when it
+    keeps failing. With IOC_DATABASE_URL / IOC_KAFKA_BOOTSTRAP set, those services are used and none
+    is started. Ctrl-C, SIGTERM or SIGHUP stop everything cleanly (a second one stops at once).
     """
-    from ioc.launcher import Stack
-    from ioc.sources import SourceKind
+    import os
+
+    from ioc.launcher import AlreadyRunning, Stack
 
     _logging()
     overrides: dict[str, object] = {}
@@ -60,34 +62,111 @@ def up(
     if web_port is not None:
         overrides["web_port"] = web_port
     settings = Settings(**overrides)  # type: ignore[arg-type]
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     stack = Stack(settings)
+    stop = threading.Event()
+    told = [0]
+
+    def on_signal(signum: int, _frame: object) -> None:
+        told[0] += 1
+        if told[0] > 1:  # a second request: stop now, no orphans (children die with us too)
+            stack.supervisor.stop_all(order=["broker", "postgres"], sig=signal.SIGKILL)
+            os._exit(128 + signum)
+        stop.set()
+
+    # Installed explicitly: whatever the parent ignored (nohup, setsid, a service manager) is overridden.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
     try:
-        with stack:
-            s = stack.settings
-            stack.start_consumers()
-            stack.start_downstream(alerts=alerts)
-            if simulate:
-                stack.spawn("simulator", ["-m", "ioc.cli", "live-sim", "--scenario", scenario, "--speed", str(speed)])
-            typer.echo(f"IOC running. Web: http://{s.web_host}:{s.web_port}/  Kafka: {s.kafka_bootstrap}")
-            typer.echo(f"Logs: {stack.log_dir}. Ctrl-C to stop.")
-            if stack.initial_admin_file is not None:
-                typer.echo(f"First start: log in as 'admin' with the password in {stack.initial_admin_file}, "
-                           "then add real accounts with `ioc user add NAME --role ROLE`.")
-            while not stop.is_set():
-                for name, proc in list(stack.children.items()):
-                    if proc.poll() is not None:
-                        typer.echo(f"{name} exited with {proc.returncode}; see {stack.log_dir}/{name}.log", err=True)
-                        if name.startswith("stream-"):
-                            stack.children.pop(name)
-                            stack.start_consumer(SourceKind(name.removeprefix("stream-")))
-                        else:
-                            stack.children.pop(name)
-                stop.wait(2.0)
-    except KeyboardInterrupt:
-        pass
+        stack.lock()
+    except AlreadyRunning as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    with stack:
+        s = stack.settings
+        stack.start_consumers()
+        stack.start_downstream(alerts=alerts)
+        if simulate:
+            stack.start_simulator(scenario, speed)
+        typer.echo(f"IOC running. Web: {stack.web_url}  Kafka: {s.kafka_bootstrap}")
+        typer.echo(f"Logs: {stack.log_dir}. Health: {stack.web_url}healthz or `ioc status`. Ctrl-C to stop.")
+        if stack.initial_admin_file is not None:
+            typer.echo(f"First start: log in as 'admin' with the password in {stack.initial_admin_file}, "
+                       "then add real accounts with `ioc user add NAME --role ROLE`.")
+        stack.supervise(stop)
     typer.echo("stopped")
+
+
+@app.command()
+def status(
+    lang: Annotated[str, typer.Option(help="vi (Tiếng Việt) or en.")] = "vi",
+    json_out: Annotated[bool, typer.Option("--json", help="Print the /healthz JSON.")] = False,
+    component: Annotated[
+        str | None, typer.Option(help="Judge one component only (container health checks): exit 1 when down.")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Judge one source's feed only: exit 1 when it is silent (or never seen).")
+    ] = None,
+) -> None:
+    """Health of every component and source (the same report as /healthz); exit 1 when down."""
+    import json
+
+    import psycopg
+
+    from ioc import health
+    from ioc.i18n import t as t_
+    from ioc.settings import running_settings
+
+    s = running_settings()
+    try:
+        with psycopg.connect(s.database_dsn(), connect_timeout=3) as conn:
+            rep = health.report(conn, s)
+    except (psycopg.Error, RuntimeError) as exc:
+        rep = health.unreachable(s, type(exc).__name__)
+    if source is not None:
+        feed = next((f for f in rep.sources if f.kind == source), None)
+        state = feed.feed if feed else "never"
+        typer.echo(f"{source}: {state}")
+        raise typer.Exit(0 if state in ("live", "late") else 1)
+    if component is not None:
+        found = next((c for c in rep.components if c.name == component), None)
+        if found is None:
+            typer.echo(f"{component}: {t_('health.never_seen', lang)}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{found.name}: {found.status} ({found.why})")
+        raise typer.Exit(0 if found.status != "down" else 1)
+    if json_out:
+        typer.echo(json.dumps(rep.as_json(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(health_text(rep, "en" if lang == "en" else "vi"))
+    raise typer.Exit(0 if rep.status != "down" else 1)
+
+
+def health_text(rep, lang: str) -> str:  # type: ignore[no-untyped-def]
+    """The health report as lines for a terminal, Vietnamese or English, times in Vietnam time."""
+    from ioc.i18n import t
+
+    def when(x):  # type: ignore[no-untyped-def]
+        from zoneinfo import ZoneInfo
+
+        return "—" if x is None else x.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M:%S %z")
+
+    def age(x: float | None) -> str:
+        return "—" if x is None else f"{x:,.0f} s"
+
+    lines = [f"{t('health.overall', lang)}: {t('health.' + rep.status, lang)}   ({when(rep.at)})", ""]
+    lines.append(f"{t('health.component', lang):<24}{t('health.status', lang):<14}{t('health.restarts', lang):>10}"
+                 f"  {t('health.why', lang)}")
+    for c in rep.components:
+        lag = c.detail.get("lag") if c.detail else None
+        extra = f"; lag {lag}" if lag is not None else ""
+        lines.append(f"{c.name:<24}{t('health.' + c.status, lang):<14}{c.restarts:>10}  {c.why}{extra}")
+    if rep.sources:
+        lines += ["", f"{t('health.source', lang):<24}{t('health.feed', lang):<14}{t('health.age', lang):>10}"
+                      f"  {t('health.newest', lang)}"]
+        for f in rep.sources:
+            lines.append(f"{t('source.' + f.kind, lang):<24}{t('feedhealth.' + f.feed, lang):<14}{age(f.age_s):>10}"
+                         f"  {when(f.newest_event_time)}")
+    return "\n".join(lines)
 
 
 @app.command()
@@ -108,8 +187,8 @@ def live_sim(scenario: str = "normal_day", speed: float = 10.0) -> None:
 
     _logging()
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stop.set())
     run_live(Settings(), scenario=scenario, speed=speed, stop=stop)  # the launcher passes IOC_* variables
 
 

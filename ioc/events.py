@@ -19,6 +19,8 @@ SourceId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0
 Lon = Annotated[float, Field(ge=102.0, le=110.0)]  # Vietnam's longitude span: rejects swapped lat/lon
 Lat = Annotated[float, Field(ge=8.0, le=24.0)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+# A link in an event (a photo): http(s) only, no spaces or control characters, bounded length.
+WebUrl = Annotated[str, Field(min_length=10, max_length=2048, pattern=r"^https?://[^\s/?#]+[^\s]*$")]
 
 
 class BaseEvent(BaseModel):

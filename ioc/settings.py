@@ -33,6 +33,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=default_data_dir)
     topic_partitions: int = Field(default=3, ge=1, le=256)
+    topic_replication: int = Field(default=1, ge=1, le=16)  # production Kafka: 3 (three brokers)
     topic_prefix: str = ""  # isolates parallel runs (tests) on one broker
     consumer_group_prefix: str = "ioc"
 
@@ -42,6 +43,28 @@ class Settings(BaseSettings):
     future_tolerance_seconds: float = Field(default=300.0, ge=0)
     late_after_seconds: float = Field(default=3600.0, ge=0)
     sink_mode: Literal["copy", "insert"] = "copy"  # "insert" for servers without COPY (pglite)
+    # Size limits, enforced before any parsing: a larger message is dead-lettered "message_too_large".
+    max_message_bytes: int = Field(default=256 * 1024, ge=1024)
+    # Largest dead-letter copy put on the dead-letter topic (the broker's limit is 1 MiB by default);
+    # the original is cut to this and its size sent in the "raw_size" header.
+    deadletter_max_bytes: int = Field(default=900 * 1024, ge=1024)
+    # Does the broker report end offsets correctly? False for the embedded tansu (its high-watermarks
+    # are wrong), so no lag is derived from them; Apache Kafka reports them right.
+    broker_offsets_reliable: bool = True
+
+    # Supervision (ioc up): a child that fails `fail_after` times within `fail_window_seconds` is
+    # marked failed and restarted at `failed_retry_seconds` intervals from then on.
+    restart_backoff_seconds: float = Field(default=0.5, gt=0)
+    restart_backoff_max_seconds: float = Field(default=30.0, gt=0)
+    fail_after: int = Field(default=5, ge=1)
+    fail_window_seconds: float = Field(default=60.0, gt=0)
+    failed_retry_seconds: float = Field(default=60.0, gt=0)
+    heartbeat_seconds: float = Field(default=5.0, gt=0)  # components write their heartbeat this often
+    # How old a heartbeat may be before /healthz calls the component down (several missed beats).
+    heartbeat_stale_seconds: float = Field(default=30.0, gt=0)
+    # Per-source freshness overrides, seconds: {"camera": [180, 600]} = late after 3 min, silent after 10.
+    # Sources not named use their declaration's Freshness (ioc/sources/*.py).
+    freshness_overrides: dict[str, tuple[float, float]] = Field(default_factory=dict)
 
     # Web
     web_host: str = "127.0.0.1"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+import secrets
 import uuid
 import zlib
 from collections.abc import Iterator
@@ -28,6 +29,30 @@ def stream_rng(seed: int, name: str) -> random.Random:
 def seeded_uuid(rng: random.Random) -> uuid.UUID:
     """A version-4 UUID drawn from the seeded stream (same seed → same event ids)."""
     return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+RUN_NAMESPACE = uuid.UUID("3b0c1d2e-7a51-4f0e-9c1a-5d3e8f6a4b20")  # event ids of one simulator run
+
+
+def new_run_id() -> str:
+    """A short random id naming one run of a simulator or a replay (printed, reusable with --run-id)."""
+    return secrets.token_hex(4)
+
+
+def run_event_id(seed: int | str, run_id: str, original: uuid.UUID) -> uuid.UUID:
+    """The event id of ``original`` in one run: unique per (seed, run id), the same for the same pair.
+
+    A drill beside the live city, or the live city's simulator restarted by the supervisor, never
+    sends an id the consumers already stored (they dead-letter an id seen with another payload).
+    """
+    return uuid.uuid5(RUN_NAMESPACE, f"{seed}:{run_id}:{original}")
+
+
+def in_run(event: Event, seed: int | str, run_id: str | None) -> Event:
+    """``event`` with its id minted for the run (unchanged when ``run_id`` is None)."""
+    if run_id is None:
+        return event
+    return event.model_copy(update={"event_id": run_event_id(seed, run_id, event.event_id)})
 
 
 def phase_s(source_id: str, period_s: int) -> int:

@@ -11,10 +11,11 @@ from typing import Annotated
 import typer
 
 from ioc.settings import Settings
+from simulators.base import in_run, new_run_id
 from simulators.city import City
 from simulators.live import stamp_on_wall_clock, truth_on_wall_clock
 from simulators.publish import KafkaSender, MemorySender, Sender, publish, with_malformed
-from simulators.replay import load_stream, merge, retime
+from simulators.replay import load_stream, merge, never_future, retime
 from simulators.scenario import load_scenario, parse_duration, scenario_names
 from simulators.wire import Message
 
@@ -94,6 +95,11 @@ def simulate(
             "(the city's clock still starts at --start and runs --speed times faster)."
         ),
     ] = False,
+    run_id: Annotated[
+        str | None,
+        typer.Option(help="Name of this run: event ids are unique per (seed, run id). Default: a new random "
+                     "one, so a drill never collides with the live city; reuse one to resend the same bytes."),
+    ] = None,
 ) -> None:
     """Run a scenario: publish the simulated city onto the topics, with its ground truth."""
     try:
@@ -102,6 +108,8 @@ def simulate(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     city = City(sc, seed, start=_parse_start(start))
+    run_id = run_id or new_run_id()
+    typer.echo(f"run id: {run_id} (seed {seed}; event ids unique to this run)", err=True)
     end = city.start + span
     ground_truth = city.truth(end)
     truth = truth or (record.with_suffix(".truth.json") if record else None)
@@ -111,10 +119,10 @@ def simulate(
             raise typer.BadParameter("--wall-clock needs a pace: --speed > 0")
         now = datetime.now(UTC)
         ground_truth = truth_on_wall_clock(ground_truth, city.start, now, pace)
-        valid = stamp_on_wall_clock(city.events(end), city.start, now, pace)
+        valid = stamp_on_wall_clock(city.events(end), city.start, now, pace, seed=seed, run_id=run_id)
         span, pace = span / pace, 1.0
     else:
-        valid = (Message.of(e) for e in city.events(end))
+        valid = (Message.of(in_run(e, seed, run_id)) for e in city.events(end))
     send, closing = _sender(bootstrap, dry_run)
     messages = with_malformed(valid, malformed_share, seed)
     with closing, record.open("w", encoding="utf-8") if record else contextlib.nullcontext() as fh:
@@ -152,8 +160,15 @@ def replay(
     prefix: Annotated[str | None, typer.Option(help="Topic prefix (default: IOC_TOPIC_PREFIX).")] = None,
     dry_run: Annotated[bool, typer.Option(help="Pace and count without a broker.")] = False,
     progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+    run_id: Annotated[
+        str | None, typer.Option(help="Name of this replay: event ids are unique per run (default: random).")
+    ] = None,
 ) -> None:
-    """Replay recorded streams onto the topics in sync, keeping their relative timing."""
+    """Replay recorded streams onto the topics in sync, keeping their relative timing.
+
+    No event is ever sent with a future time: with ``--start now`` the newest recorded event is
+    stamped now and the others before it; event ids are minted for the run.
+    """
     try:
         streams = [load_stream(f) for f in files]
     except ValueError as exc:
@@ -163,11 +178,13 @@ def replay(
         raise typer.BadParameter("the replay inputs hold no events")
     first = min(s[0].time for s in streams)
     last = max(s[-1].time for s in streams)
-    messages = merge(streams)
     target = _parse_start(start)
-    if target is not None:
-        shift = target - first
-        messages = (retime(m, shift) for m in messages)
+    if start == "now":
+        target = datetime.now(UTC)
+    shift = never_future(first, last, target, datetime.now(UTC))
+    run_id = run_id or new_run_id()
+    typer.echo(f"run id: {run_id}; times shifted by {shift}", err=True)
+    messages = (retime(m, shift, run_id) for m in merge(streams))
     send, closing = _sender(bootstrap, dry_run)
     with closing:
         stats = publish(

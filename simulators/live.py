@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ioc.events import Event
 from ioc.settings import Settings
+from simulators.base import new_run_id, run_event_id
 from simulators.city import City
 from simulators.profiles import to_local, to_utc
 from simulators.publish import KafkaSender, PublishStats, Sender, publish
@@ -51,12 +52,17 @@ def day_anchor(scenario_start: datetime, duration: timedelta, now: datetime) -> 
 
 
 def stamp_on_wall_clock(
-    events: Iterable[Event], model_origin: datetime, wall_origin: datetime, speed: float
+    events: Iterable[Event], model_origin: datetime, wall_origin: datetime, speed: float,
+    *, seed: int = 0, run_id: str | None = None,
 ) -> Iterator[Message]:
-    """Messages whose event_time is the wall-clock instant they are due (time-lapse)."""
+    """Messages whose event_time is the wall-clock instant they are due (time-lapse); with ``run_id``
+    each event id is minted for the run (:func:`simulators.base.run_event_id`)."""
     for e in events:
         stamp = compress(e.event_time, model_origin, wall_origin, speed)
-        yield Message(stamp, e.kind, e.key(), e.model_copy(update={"event_time": stamp}).to_json())
+        update: dict[str, object] = {"event_time": stamp}
+        if run_id is not None:
+            update["event_id"] = run_event_id(seed, run_id, e.event_id)
+        yield Message(stamp, e.kind, e.key(), e.model_copy(update=update).to_json())
 
 
 def truth_on_wall_clock(
@@ -83,12 +89,14 @@ def run_live(
     send: Sender | None = None,
     truth_path: Path | None = None,
     progress: bool = False,
+    run_id: str | None = None,
 ) -> PublishStats:
     """Publish the city continuously from now until ``stop`` is set; returns what was sent.
 
     ``send`` defaults to a Kafka producer on ``settings.kafka_bootstrap``; topics get
     ``settings.topic_prefix``. The ground truth of each simulated day is (re)written to
-    ``truth_path`` (default ``<data_dir>/simulator/live_truth.json``).
+    ``truth_path`` (default ``<data_dir>/simulator/live_truth.json``). Event ids are minted for
+    this run (``run_id``, random by default), so a restarted simulator never repeats an id.
     """
     if speed <= 0:
         raise ValueError(f"speed must be positive, got {speed}")
@@ -105,6 +113,8 @@ def run_live(
         sender = send
     truth_path = truth_path or settings.data_dir / "simulator" / "live_truth.json"
     origin = datetime.now(UTC).replace(microsecond=0)
+    run_id = run_id or new_run_id()
+    log.info("live city run id %s (event ids unique to this run)", run_id)
     anchor = day_anchor(sc.start, sc.duration, origin)
     total = PublishStats()
     day = 0
@@ -125,7 +135,8 @@ def run_live(
             log.info("live city: scenario %s, day %d, seed %d, speed %.0fx", sc.name, day, seed + day, speed)
             # One pacer per day is fine: every stamp is computed from the fixed origin, not the pacer.
             stats = publish(
-                stamp_on_wall_clock(city.events(end, begin=origin), origin, origin, speed),
+                stamp_on_wall_clock(city.events(end, begin=origin), origin, origin, speed, seed=seed + day,
+                                    run_id=run_id),
                 sender,
                 prefix=settings.topic_prefix,
                 speed=1.0,

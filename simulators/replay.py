@@ -30,6 +30,7 @@ from ioc.events import Event
 from ioc.sources import EVENT_CLASSES, SourceKind
 from ioc.sources.air import AirEvent
 from ioc.sources.traffic import TrafficEvent
+from simulators.base import run_event_id
 from simulators.traffic import CAPACITY_VPH_PER_LANE, VEHICLE_SPACE_M
 from simulators.wire import Message
 
@@ -183,17 +184,26 @@ def merge(streams: Iterable[list[Message]]) -> Iterator[Message]:
     return heapq.merge(*streams, key=lambda m: m.time)
 
 
-def retime(message: Message, shift: timedelta) -> Message:
+def retime(message: Message, shift: timedelta, run_id: str | None = None) -> Message:
     """The message moved by ``shift``; an event gets the new time and a new id derived from the old.
 
-    The new id is deterministic (uuid5 of the old id and the new time), so replaying the same
-    recording at the same new start stores nothing twice, while a different start is new data.
+    The new id is deterministic (uuid5 of the old id and the new time, or of the run id), so
+    replaying the same recording at the same new start in the same run stores nothing twice, while
+    a different start or run is new data.
     """
     if message.reason is not None:
         return Message(message.time + shift, message.kind, message.key, message.value, message.reason)
     event = EVENT_CLASSES[message.kind].model_validate_json(message.value)
     new_time = event.event_time + shift
-    moved = event.model_copy(
-        update={"event_time": new_time, "event_id": uuid.uuid5(event.event_id, new_time.isoformat())}
-    )
+    new_id = (run_event_id("replay", run_id, event.event_id) if run_id is not None
+              else uuid.uuid5(event.event_id, new_time.isoformat()))
+    moved = event.model_copy(update={"event_time": new_time, "event_id": new_id})
     return Message.of(moved)  # type: ignore[arg-type]
+
+
+def never_future(first: datetime, last: datetime, target: datetime | None, now: datetime) -> timedelta:
+    """The shift for a replay: the first event to ``target`` when given, but never so far that the
+    newest recorded event lands after ``now`` (consumers refuse future timestamps). ``--start now``
+    therefore maps the newest event to now and the rest into the past."""
+    shift = (target - first) if target is not None else timedelta(0)
+    return min(shift, now - last)

@@ -19,7 +19,8 @@ def config_from_settings(s: Settings, kind: SourceKind) -> ConsumerConfig:
         kind=kind,
         bootstrap=s.kafka_bootstrap or "127.0.0.1:9092",
         dsn=s.database_dsn(),
-        group_id=f"{s.consumer_group_prefix}.sink.{kind.value}",
+        # The topic prefix isolates parallel runs (tests) on one broker: their groups must not meet.
+        group_id=f"{s.topic_prefix}{s.consumer_group_prefix}.sink.{kind.value}",
         topic=topic_for(kind, s.topic_prefix),
         deadletter_topic=s.topic_prefix + DEADLETTER,
         batch_max_records=s.batch_max_records,
@@ -27,6 +28,10 @@ def config_from_settings(s: Settings, kind: SourceKind) -> ConsumerConfig:
         future_tolerance=timedelta(seconds=s.future_tolerance_seconds),
         late_after=timedelta(seconds=s.late_after_seconds),
         sink_mode=s.sink_mode,
+        max_message_bytes=s.max_message_bytes,
+        deadletter_max_bytes=s.deadletter_max_bytes,
+        offsets_reliable=s.broker_offsets_reliable,
+        heartbeat_seconds=s.heartbeat_seconds,
     )
 
 
@@ -36,8 +41,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stop.set())
     kind = SourceKind(args.kind)
     settings = Settings()
     SinkConsumer(config_from_settings(settings, kind), stop=stop, units_of=_feedback_units(kind)).run()

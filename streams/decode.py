@@ -33,6 +33,8 @@ class Reason(StrEnum):
     FUTURE_TIMESTAMP = "future_timestamp"
     UNSUPPORTED_VERSION = "unsupported_version"
     DB_REJECTED = "db_rejected"
+    DUPLICATE_CONFLICT = "duplicate_conflict"  # same event_id, different payload (streams.sink)
+    MESSAGE_TOO_LARGE = "message_too_large"  # raw bytes over Settings.max_message_bytes (streams.consumer)
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,8 +119,6 @@ def test_a_reports_personal_data_is_nowhere_in_clear(stack: Stack) -> None:
     assert "reporter_phone" in topic_text and leaks(topic_text) == [], "personal data on the dead-letter topic"
 
 
-@pytest.mark.xfail(strict=True, reason="streams/consumer.py (issue 10's file) does not yet call"
-                   " streams.decode.redact_for_deadletter before it writes a dead letter: the lead wires it")  # fmt: skip
 def test_a_producer_breaking_the_contract_leaves_no_clear_text_in_the_dead_letters(stack: Stack) -> None:
     s = stack.settings
     clear = json.loads(_report("PII-3").to_json())

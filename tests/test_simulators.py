@@ -68,11 +68,23 @@ def test_cli_records_identical_files_for_the_same_seed(tmp_path: Path) -> None:
         result = runner.invoke(
             _cli(),
             ["simulate", "--scenario", "lechan_flood", "--duration", "20m", "--seed", "3", "--speed", "0",
-             "--dry-run", "--no-progress", "--malformed-share", "0.05", "--record", str(tmp_path / f"{name}.jsonl")],
+             "--dry-run", "--no-progress", "--malformed-share", "0.05", "--record", str(tmp_path / f"{name}.jsonl"),
+             "--run-id", "drill-1"],
         )  # fmt: skip
         assert result.exit_code == 0, result.output
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
     assert (tmp_path / "a.truth.json").read_bytes() == (tmp_path / "b.truth.json").read_bytes()
+    # Another run of the same seed (a drill beside the live city) shares no event id with it.
+    other = CliRunner().invoke(
+        _cli(), ["simulate", "--scenario", "lechan_flood", "--duration", "20m", "--seed", "3", "--speed", "0",
+                 "--dry-run", "--no-progress", "--record", str(tmp_path / "c.jsonl")])  # fmt: skip
+    assert other.exit_code == 0, other.output
+
+    def ids(name: str) -> set[str]:
+        return {json.loads(line)["event"]["event_id"] for line in (tmp_path / name).read_text().splitlines()
+                if '"event"' in line}
+
+    assert ids("a.jsonl") and ids("a.jsonl").isdisjoint(ids("c.jsonl"))
     truth = GroundTruth.read(tmp_path / "a.truth.json")
     assert truth.scenario == "lechan_flood" and truth.seed == 3
     # The flood starts 1 h into the run: a 20-minute run plants nothing.
@@ -370,6 +382,31 @@ def test_cli_replay_dry_run(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert f"replayed {lines:,} messages" in result.output
+
+
+def test_replay_never_sends_a_future_time_and_mints_ids_per_run(tmp_path: Path) -> None:
+    """Issue 10: `ioc replay rec.jsonl --speed 300 --start now` sent 22 995 of 23 709 messages into the future."""
+    from simulators.replay import never_future
+
+    rec = tmp_path / "r.jsonl"
+    done = CliRunner().invoke(_cli(), ["simulate", "--scenario", "quiet_day", "--duration", "30m", "--speed", "0",
+                                       "--dry-run", "--no-progress", "--record", str(rec)])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    msgs = read_jsonl(rec)
+    now = datetime.now(UTC)
+    shift = never_future(msgs[0].time, msgs[-1].time, now, now)
+    runs = []
+    for run in ("r1", "r2"):
+        sent = MemorySender()
+        publish((retime(m, shift, run) for m in msgs), sent, speed=None, progress=False)
+        runs.append(sent.sent)
+    times = [datetime.fromisoformat(json.loads(v)["event_time"]) for _t, _topic, _k, v in runs[0]]
+    future = sum(t > now for t in times)
+    assert len(times) == len(msgs) and future == 0
+    assert max(times) == msgs[-1].time + shift == now  # the newest recorded event is now
+    ids = [{json.loads(v)["event_id"] for *_x, v in r} for r in runs]
+    assert len(ids[0]) == len(msgs) and ids[0].isdisjoint(ids[1])
+    print(f"\nreplay --start now: {len(times)} messages, {future} in the future; two runs share no event id")
 
 
 def test_cli_wall_clock_time_lapse(tmp_path: Path) -> None:

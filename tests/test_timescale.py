@@ -854,3 +854,50 @@ def test_warning_sources_rollups_and_read_models_on_timescale(timescale: Timesca
             scenario_time=now, author="pglite", source="t")  # fmt: skip
         assert [s.layer_id for s in w.simulation_views(conn)][:1] == [str(sim.layer_id)]
         assert conn.execute("SELECT count(*) FROM incidents").fetchone() == (0,)
+
+
+def test_event_id_stored_once_on_the_hypertable_whatever_its_time(
+    timescale: TimescaleServer, migrated: list[str]
+) -> None:
+    """The hypertable keeps (event_id, event_time) as its key (TimescaleDB requires the time column in
+    it); the plain ledger ``event_ids`` makes the id unique per source across chunks."""
+    from streams.sink import purge_ledger
+
+    start = datetime.now(UTC) - timedelta(hours=3)
+    src = "ts-dupe-traffic"
+    events = spread(SourceKind.TRAFFIC, src, start, 30, timedelta(seconds=1))
+    topic = "tstest.dupes"
+    with connect(timescale) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_name = 'event_ids'"
+        ).fetchone() == (0,)
+        sink = TimescaleSink(conn, "tstest-dupes", SourceKind.TRAFFIC, mode="insert")
+        for off, e in enumerate(events):
+            sink.add(e, topic=topic, partition=0, offset=off, late=False, admin_unit=None)
+        first = sink.flush()
+        # The same ids 1 s later (same chunk) and 2 days earlier (another chunk), then exact repeats.
+        later = [e.model_copy(update={"event_time": e.event_time + timedelta(seconds=1)}) for e in events[:10]]
+        other_chunk = [e.model_copy(update={"event_time": e.event_time - timedelta(days=2)}) for e in events[10:20]]
+        for off, e in enumerate([*later, *other_chunk, *events[20:]], start=len(events)):
+            sink.add(e, topic=topic, partition=0, offset=off, late=False, admin_unit=None)
+        second = sink.flush()
+        rows = conn.execute(
+            "SELECT count(*), count(DISTINCT event_id) FROM traffic_events WHERE source_id = %s", (src,)
+        ).fetchone()
+        dead = conn.execute(
+            "SELECT reason_code, count(*) FROM deadletter WHERE topic = %s GROUP BY 1", (topic,)
+        ).fetchall()
+        ledger_rows = conn.execute(
+            "SELECT count(*) FROM event_ids WHERE event_id = ANY(%s)", ([e.event_id for e in events],)
+        ).fetchone()
+        assert (first.inserted, first.duplicates, len(first.dead_lettered)) == (30, 0, 0)
+        assert (second.inserted, second.duplicates, len(second.dead_lettered)) == (0, 10, 20)
+        assert rows == (30, 30)
+        assert dead == [("duplicate_conflict", 20)]
+        assert ledger_rows == (30,)
+        purge_ledger(conn, SourceKind.TRAFFIC)  # other tests' rows may be older than the 90-day retention
+        assert conn.execute(
+            "SELECT count(*) FROM event_ids WHERE event_id = ANY(%s)", ([e.event_id for e in events],)
+        ).fetchone() == (30,), "ids within the retention are kept"
+    print(f"\nTimescaleDB duplicate ids: 30 stored; 10 moved 1 s and 10 moved 2 days (another chunk) → 20"
+          f" duplicate_conflict; 10 repeats → 10 duplicates; hypertable {rows[0]} rows, {rows[1]} ids")

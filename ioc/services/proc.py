@@ -13,7 +13,14 @@ _PR_SET_PDEATHSIG = 1
 
 
 def die_with_parent() -> None:
-    """preexec_fn: the kernel sends SIGTERM to the child when its parent dies (Linux), so no orphans."""
+    """preexec_fn: the kernel sends SIGTERM to the child when its parent dies (Linux), so no orphans.
+
+    Signals the launcher's own parent ignored (``nohup`` ignores SIGHUP, a background job SIGINT,
+    some service managers SIGTERM) are set back to their defaults: an ignored disposition survives
+    exec, and the child must stop when it is told to.
+    """
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

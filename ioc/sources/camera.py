@@ -49,7 +49,7 @@ class CameraEvent(BaseEvent):
     kind: ClassVar[str] = "camera"
     online: bool
     counts: VehicleCounts | None = None
-    detections: tuple[Detection, ...] = ()
+    detections: tuple[Detection, ...] = Field(default=(), max_length=50)  # one frame's analytics, bounded
 
 
 def _row(e: CameraEvent) -> tuple[Any, ...]:

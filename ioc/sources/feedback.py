@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, FieldSerializationInfo, ValidationInfo, field_serializer, field_validator
 
 from ioc.crypto import default_keyring, is_encrypted
-from ioc.events import BaseEvent, Lat, Lon
+from ioc.events import BaseEvent, Lat, Lon, WebUrl
 from ioc.sources.spec import Column, DataClass, Freshness, Rollup, SourceSpec, Storage
 
 WIRE = "wire"  # validation context key: the message came from the topic (personal fields must be encrypted)
@@ -40,7 +40,7 @@ class FeedbackEvent(BaseEvent):
     text: str = Field(min_length=1, max_length=5_000)
     lon: Lon
     lat: Lat
-    photo_urls: tuple[str, ...] = Field(default=(), max_length=20)
+    photo_urls: tuple[WebUrl, ...] = Field(default=(), max_length=20)  # size limits: part of the schema
     channel: Literal["app", "hotline", "web", "zalo", "email"] = "app"
     reporter_name: str | None = Field(default=None, max_length=200, repr=False)
     reporter_phone: str | None = Field(default=None, pattern=r"^\+?[0-9 .-]{8,20}$", repr=False)

@@ -20,11 +20,13 @@ from typing import Any
 
 import dash
 import flask
+import psycopg
 from dash import dcc, html
 from dash._pages import _path_to_page  # the router's own lookup: what it renders is what we decide
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ioc import health
 from ioc.access import PAGE_ROUTER, PAGES, Decision, Principal, Resource, decide, home_for
 from ioc.audit import audit
 from ioc.i18n import t
@@ -84,6 +86,8 @@ class TrustedProxies:
         return self.app(environ, start_response)
 
 
+
+
 def create_app(
     settings: Settings, *, live_snapshot: LiveSnapshot | None = None, start: bool = True
 ) -> dash.Dash:
@@ -110,6 +114,7 @@ def create_app(
         open=True,
         kwargs={"autocommit": True},
         name="ioc-web",
+        timeout=5.0,  # a request waits at most this for a connection: a database outage answers 503 quickly
     )
     snapshot = live_snapshot or LiveSnapshot(settings)
     if start:
@@ -119,7 +124,7 @@ def create_app(
     basemap.register(server)  # the offline vector base map, per zoom band
     install_policy(app, settings, pool)
     register_transparency(server, pool)
-    register_open311(server, settings)  # GeoReport v2 for other city systems (its own key-based auth)
+    open311 = register_open311(server, settings)  # GeoReport v2 for other city systems (its own key-based auth)
 
     @server.get(LAYER_URL_PREFIX + "<digest>.json")
     def layer_blob(digest: str) -> flask.Response:
@@ -135,15 +140,28 @@ def create_app(
 
     @server.get("/healthz")
     def healthz() -> flask.Response:
-        """Liveness plus the refresher's counters (queries per tick stay constant whatever the viewers)."""
+        """Every component and source, judged (``ioc.health``): 200 when ok or degraded, 503 when down.
+
+        Two constant statements on the pool whatever the load; the refresher's counters show that the
+        snapshot's queries per tick stay constant whatever the viewers."""
         snap = snapshot.current
-        return flask.jsonify(
-            status="ok" if snap.error is None else "stale",
-            snapshot_version=snap.version,
-            refreshed_at=snap.refreshed_at.isoformat(),
-            ticks=snapshot.ticks_total,
-            queries=snapshot.queries_total,
-        )
+        try:
+            with pool.connection(timeout=2.0) as conn:
+                rep = health.report(conn, settings)
+        except (psycopg.Error, PoolTimeout) as exc:
+            rep = health.unreachable(settings, type(exc).__name__)
+        body = rep.as_json()
+        body["snapshot"] = {"version": snap.version, "refreshed_at": snap.refreshed_at.isoformat(),
+                            "error": snap.error, "ticks": snapshot.ticks_total, "queries": snapshot.queries_total}
+        # The refresher's counters at the top level too, as benchmarks/dashboard_viewers.py reads them.
+        body.update(snapshot_version=snap.version, ticks=snapshot.ticks_total, queries=snapshot.queries_total)
+        response = flask.jsonify(body)
+        response.status_code = 503 if rep.status == "down" else 200
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    _install_db_outage_handlers(server, georeport=False)
+    _install_db_outage_handlers(open311, georeport=True)  # the API is its own Flask app under /open311/v2
 
     app.layout = html.Div([dcc.Location(id=ids.URL), dash.page_container])
     # Claim the page callbacks now: Dash collects @callback registrations globally, and a second
@@ -277,3 +295,29 @@ def install_policy(app: dash.Dash, settings: Settings, pool: ConnectionPool) -> 
         if req.path.startswith("/_dash-update-component") or response.mimetype == "text/html":
             h.setdefault("Cache-Control", "no-store")
         return response
+def _install_db_outage_handlers(app: flask.Flask, *, georeport: bool) -> None:
+    """A database outage is a 503 with Retry-After and a clear message (Vietnamese first), never a 500.
+
+    GeoReport v2 clients get its error list; API and callback requests get JSON; pages get HTML."""
+
+    def database_unavailable(exc: Exception) -> flask.Response:
+        vi, en = t("db.unavailable", "vi"), t("db.unavailable", "en")
+        if georeport:
+            lang_en = flask.request.args.get("lang") == "en"
+            response = flask.jsonify([{"code": 503, "description": en if lang_en else vi}])
+        elif flask.request.path.startswith(("/_dash", "/healthz", "/layers")) or (
+                flask.request.accept_mimetypes.best == "application/json"):
+            response = flask.jsonify({"error": vi, "error_en": en})
+        else:
+            response = flask.Response(
+                f'<!doctype html><html lang="vi"><meta charset="utf-8"><title>503</title>'
+                f'<body style="font-family:sans-serif;padding:2em"><h1>503</h1><p>{vi}</p>'
+                f'<p lang="en">{en}</p></body></html>', mimetype="text/html")
+        response.status_code = 503
+        response.headers["Retry-After"] = "30"
+        log.warning("database unavailable for %s %s: %s", flask.request.method, flask.request.path,
+                    type(exc).__name__)
+        return response
+
+    for cls in (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout):
+        app.register_error_handler(cls, database_unavailable)

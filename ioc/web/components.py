@@ -126,6 +126,42 @@ def _may_open(path: str) -> bool:
     return decide(p, res).allowed
 
 
+def age_text(at: datetime | None, lang: Lang, now: datetime | None = None) -> str:
+    """How old the data is, in words ("dữ liệu 3 phút trước"), never the time the page refreshed."""
+    if at is None:
+        return t("updated.never", lang)
+    s = max(0.0, ((now or datetime.now(UTC)) - at).total_seconds())
+    if s < 120:
+        return t("age.seconds", lang, n=fmt_number(s, lang))
+    if s < 7200:
+        return t("age.minutes", lang, n=fmt_number(s // 60, lang))
+    return t("age.hours", lang, n=fmt_number(s // 3600, lang))
+
+
+FEED_CLASS = {"live": "ioc-feed-live", "late": "ioc-feed-late", "silent": "ioc-feed-silent", "never": "ioc-feed-silent"}
+
+
+def feed_strip(snap: Snapshot, lang: Lang, now: datetime | None = None, id: Any = None) -> html.Div:
+    """Every source live / late / silent with the age of its newest event, and the failed components.
+
+    Thresholds are each source's declared freshness (ioc/sources/*.py), overridable in Settings."""
+    now = now or datetime.now(UTC)
+    items: list[Any] = [html.B(t("health.strip", lang) + ":", className="me-2")]
+    for f in snap.feeds:
+        label = f"{t(f'source.{f.kind}', lang)}: {t(f'feedhealth.{f.feed}', lang)}"
+        items.append(html.Span([label, html.Small(f" · {age_text(f.newest_event_time, lang, now)}")],
+                               className=f"ioc-feed {FEED_CLASS[f.feed]}", title=f.kind,
+                               **{"data-feed": f.feed, "data-kind": f.kind}))
+    failed = snap.failed
+    if failed:
+        items.append(html.Span(t("health.failed_banner", lang, names=", ".join(c.name for c in failed)),
+                               className="ioc-feed ioc-feed-silent ioc-failed", **{"data-failed": len(failed)}))
+    if snap.error is not None:
+        items.append(html.Span(t("db.unavailable", lang), className="ioc-feed ioc-feed-silent ioc-db-down"))
+    kw = {"id": id} if id is not None else {}
+    return html.Div(items, className="ioc-feeds", **kw)
+
+
 def is_stale(snap: Snapshot, at: datetime | None, max_age_s: float = STALE_AFTER_S) -> bool:
     """Data is stale when the refresher failed, or its newest time is older than ``max_age_s``."""
     if snap.error is not None or at is None:
@@ -134,10 +170,11 @@ def is_stale(snap: Snapshot, at: datetime | None, max_age_s: float = STALE_AFTER
 
 
 def updated_label(at: datetime | None, lang: Lang, stale: bool, id: Any = None) -> html.Div:
+    """When the data shown was produced (its newest event) and how old that is."""
     text = (
         t("updated.never", lang)
         if at is None
-        else t("updated.stale" if stale else "updated.at", lang, time=fmt_time(at, lang))
+        else t("updated.stale" if stale else "updated.at", lang, time=fmt_time(at, lang)) + f" ({age_text(at, lang)})"
     )
     kw = {"id": id} if id is not None else {}
     return html.Div(text, className="ioc-updated" + (" ioc-stale" if stale or at is None else ""), **kw)
@@ -192,6 +229,7 @@ def kpi_cards(k: Kpis, lang: Lang) -> list[html.Div]:
         kpi_card(
             t("kpi.cameras_online", lang),
             t("kpi.of", lang, n=fmt_number(k.cameras_online, lang), total=fmt_number(k.cameras_total, lang)),
+            t("kpi.cameras_online_note", lang),
         ),
     ]
 

@@ -221,6 +221,34 @@ def ticket_kpis(conn: psycopg.Connection, asof: datetime) -> TicketKpis:
     return row or TicketKpis(0, 0, 0)
 
 
+@dataclass(frozen=True, slots=True)
+class ComponentRow:
+    """One row of ``component_health``: a supervised process or a component's heartbeat."""
+
+    component: str
+    role: str
+    state: str
+    restarts: int
+    last_exit: str | None
+    detail: dict  # type: ignore[type-arg]
+    heartbeat_age_s: float
+
+
+Q_COMPONENTS: LiteralString = """
+SELECT component, role, state, restarts, last_exit, detail,
+       EXTRACT(EPOCH FROM now() - heartbeat_at)::float8 AS heartbeat_age_s
+FROM component_health ORDER BY component"""
+
+
+def component_health(conn: psycopg.Connection) -> list[ComponentRow]:
+    """Every component's last word; empty on a database without the health migration."""
+    try:
+        with conn.cursor(row_factory=class_row(ComponentRow)) as cur:
+            return cur.execute(Q_COMPONENTS).fetchall()
+    except errors.UndefinedTable:
+        return []
+
+
 def open_alerts(conn: psycopg.Connection, limit: int = 500) -> list[AlertRow]:
     """Unresolved alerts, newest first; empty on a database without the alerts migration."""
     try:

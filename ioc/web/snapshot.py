@@ -21,7 +21,9 @@ from typing import Any
 import flask
 import psycopg
 
+from ioc import health
 from ioc.settings import Settings
+from ioc.sources import SOURCES
 from ioc.state import AirState, Boundaries, CameraState, CameraStatus, CityState, TrafficState  # noqa: F401
 from ioc.web import queries as q
 from ioc.web.parts import PARTS
@@ -32,7 +34,7 @@ EXTENSION = "ioc"  # key of the app's objects in flask.Flask.extensions
 NOTIFY_CHANNEL = "ioc_ingest"  # streams/sink.py notifies it after each committed batch
 INCIDENT_CONFIDENCE = 0.6  # a detection at least this confident marks the camera as an incident
 HISTORY_HOURS = 24
-LIVE_QUERIES = 8  # every tick: camera, traffic, air, reports, rates, ingest stats, alerts, ticket KPIs
+LIVE_QUERIES = 9  # every tick: camera, traffic, air, reports, rates, ingest stats, alerts, ticket KPIs, health
 HISTORY_QUERIES = 3  # every ``history_every`` ticks: sources, hourly camera, hourly traffic
 
 
@@ -47,6 +49,8 @@ class Snapshot:
     tickets: q.TicketKpis = q.TicketKpis(0, 0, 0)
     error: str | None = None  # the last refresh error, shown as stale data
     parts: Mapping[str, Any] = field(default_factory=dict)  # ioc/web/parts: the desks' read models
+    feeds: tuple[health.FeedHealth, ...] = ()  # each source's newest event age, judged by its freshness
+    components: tuple[health.Component, ...] = ()  # supervised processes and heartbeats, judged
 
     def part(self, name: str) -> Any:
         """A declared part's latest value (its default before the first read)."""
@@ -60,8 +64,17 @@ class Snapshot:
 
     @property
     def newest_data(self) -> datetime | None:
-        times = [s.last_ingest_at for s in self.ingest if s.last_ingest_at]
-        return max(times) if times else None
+        """The oldest of the sources' newest events: what a panel drawing every source is as old as."""
+        times = [s.newest_event_time for s in self.ingest if s.newest_event_time]
+        return min(times) if times else None
+
+    def data_time(self, kind: str) -> datetime | None:
+        """Event time of the newest stored event of ``kind`` (the age of what a panel draws)."""
+        return next((s.newest_event_time for s in self.ingest if s.kind == kind), None)
+
+    @property
+    def failed(self) -> tuple[health.Component, ...]:
+        return tuple(c for c in self.components if c.status == "down")
 
     def rate(self, kind: str) -> float:
         return next((r.events_per_min for r in self.rates if r.kind == kind), 0.0)
@@ -71,15 +84,23 @@ class Snapshot:
 
 
 def camera_states(
-    sources: Mapping[str, q.SourceInfo], rows: Sequence[q.CameraMinute]
+    sources: Mapping[str, q.SourceInfo], rows: Sequence[q.CameraMinute], *,
+    asof: datetime | None = None, lost_after_s: float | None = None,
 ) -> tuple[CameraState, ...]:
-    """One state per registered camera; cameras with no recent minute are ``nodata``."""
+    """One state per registered camera; cameras with no recent minute are ``nodata``.
+
+    With ``asof`` and ``lost_after_s``, a camera whose own last heartbeat (the minute of its newest
+    event) is older than that counts as ``nodata`` too: "online" is each camera's word, not the wall's.
+    """
     by_id = {r.source_id: r for r in rows}
     out = []
     for sid, src in sources.items():
         if src.kind != "camera":
             continue
         r = by_id.get(sid)
+        if r is not None and asof is not None and lost_after_s is not None:
+            if (asof - (r.bucket + timedelta(minutes=1))).total_seconds() > lost_after_s:
+                r = None
         if r is None:
             out.append(CameraState(sid, "nodata"))
             continue
@@ -159,6 +180,19 @@ def history_states(
     return out
 
 
+def feed_health(ingest: Sequence[q.IngestStat], asof: datetime, settings: Settings) -> tuple[health.FeedHealth, ...]:
+    """Each declared source judged live / late / silent by its newest event's age and its freshness."""
+    by_kind = {s.kind: s for s in ingest}
+    out = []
+    for kind in SOURCES:
+        st = by_kind.get(kind)
+        newest = st.newest_event_time if st else None
+        age = None if newest is None else max(0.0, (asof - newest).total_seconds())
+        late_s, silent_s = health.thresholds(kind, settings)
+        out.append(health.FeedHealth(kind, health.feed_of(age, late_s, silent_s), newest, age, late_s, silent_s))
+    return tuple(out)
+
+
 def load_boundaries(on: date | None = None) -> Boundaries:
     """The finest units of the boundary set in force (installed sets first, then the defaults)."""
     from geodata.boundaries import boundary_set_for, city_bounds, load_boundary_sets, to_geojson
@@ -225,11 +259,13 @@ class LiveSnapshot:
         ingest = self._run(q.ingest_stats, conn)
         alerts = self._run(q.open_alerts, conn)
         tickets = self._run(q.ticket_kpis, conn, asof)
+        comps = self._run(q.component_health, conn)
+        cam_late, _ = health.thresholds("camera", self.settings) if "camera" in SOURCES else (None, None)
         live = CityState(
             asof=asof,
             sources=sources,
             boundaries=self.boundaries,
-            cameras=camera_states(sources, cams),
+            cameras=camera_states(sources, cams, asof=asof, lost_after_s=cam_late),
             traffic=traffic_states(traffic),
             air=air_states(air, asof),
             reports=tuple(r for r in reports if r.created_at > asof - timedelta(hours=24)),
@@ -251,6 +287,9 @@ class LiveSnapshot:
             tickets=tickets,
             ingest=tuple(ingest),
             parts=MappingProxyType(dict(self._parts)),
+            feeds=feed_health(ingest, asof, self.settings),
+            components=tuple(health.judge(c.component, c.role, c.state, c.restarts, c.last_exit, dict(c.detail or {}),
+                                          c.heartbeat_age_s, self.settings.heartbeat_stale_seconds) for c in comps),
         )
         self.ticks_total += 1
         self._publish(snap)
@@ -319,6 +358,8 @@ class LiveSnapshot:
                         old.tickets,
                         error=type(exc).__name__,
                         parts=old.parts,
+                        feeds=feed_health(old.ingest, self.clock(), self.settings),
+                        components=old.components,
                     )
                 )
                 self._stop.wait(backoff)

@@ -118,7 +118,11 @@ def dashboard(e2e_stack: Stack) -> Iterator[Dashboard]:
         accounts.add_user(conn, "tuong", PASSWORD, "display")
     from waitress import create_server
 
-    settings = stack.settings.model_copy(update={"refresh_seconds": 1.0})
+    # The seeded city is frozen at start-up while the browser tests run for minutes: a day of freshness
+    # keeps its cameras "online" (each camera's own heartbeat decides that, and it ages like real data).
+    day = (86_400.0, 86_400.0)
+    settings = stack.settings.model_copy(update={"refresh_seconds": 1.0, "freshness_overrides": {
+        k: day for k in ("camera", "traffic", "air", "feedback")}})
     app = create_app(settings)
     server = create_server(app.server, host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -80,12 +80,16 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     },
     /* Wall: the clock, and each "last updated" label red when its data is older than stale_s. */
     staleness: function (n, times, config) {
+      // Each panel: its data's time and its source's thresholds (amber past late, red past silent).
       var now = Date.now();
-      var stale = ((config && config.stale_s) || 120) * 1000;
       var names = (config && config.panels) || [];
       var classes = names.map(function (name) {
-        var at = times && times[name];
-        return (!at || now - at > stale) ? "ioc-updated ioc-stale" : "ioc-updated";
+        var p = times && times[name];
+        if (!p || !p.at) { return "ioc-updated ioc-stale"; }
+        var age = now - p.at;
+        if (age > p.silent_s * 1000) { return "ioc-updated ioc-stale"; }
+        if (age > p.late_s * 1000) { return "ioc-updated ioc-late"; }
+        return "ioc-updated";
       });
       var clock = new Date().toLocaleTimeString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh", hour12: false });
       return [clock].concat(classes);

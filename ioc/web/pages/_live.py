@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from dash import ctx, no_update
+from dash import ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from ioc.i18n import Lang
@@ -59,9 +59,12 @@ def side_panel(
 ) -> tuple[Any, list[Any], Any]:
     """(updated label, KPI cards, alert feed) for one snapshot: built once, shared by all viewers."""
     state = snap.at(hours_ago)
-    label = components.updated_label(
-        snap.newest_data, lang, stale=components.is_stale(snap, snap.newest_data)
-    )
+    at = snap.newest_data  # the oldest source's newest event: the panel is as old as its stalest part
+    stale = snap.error is not None or at is None or any(f.feed != "live" for f in snap.feeds)
+    label = html.Div([
+        components.updated_label(at, lang, stale=stale),
+        components.feed_strip(snap, lang),
+    ])
     cards = components.kpi_cards(components.kpis(snap, state), lang)
     return label, cards, components.alert_feed(state.alerts, lang, limit=feed_limit)
 

@@ -1,7 +1,10 @@
 """Video wall (``/wall``): kiosk mode, dark, large type, no interaction needed.
 
 The map stays on the left; the right-hand panels rotate every ``?rotate=`` seconds (default 15).
-Every panel shows when its data was last updated, red once older than ``?stale=`` seconds (120).
+Every panel shows the age of the data it draws (its source's newest event, not the time the page
+refreshed), amber past the source's ``late`` threshold and red past ``silent`` (each source's
+declared freshness, overridable in Settings; ``?stale=`` seconds caps both). A feed-health strip
+under the header shows every source live / late / silent and names failed components.
 Unacknowledged alerts stay pinned across the top until someone acknowledges them.
 """
 
@@ -29,6 +32,7 @@ DEFAULT_ROTATE_S = 15
 DEFAULT_STALE_S = 120
 WALL_LAYERS = [s.layer_id for s in LAYERS if s.checked]
 MAX_ROWS = 8  # rows per table panel: fits 1080 p without scrolling
+WALL_FEEDS = "wall-feeds"  # the feed-health strip
 
 
 def _bounded(value: Any, default: int, lo: int, hi: int) -> int:
@@ -44,7 +48,7 @@ def layout(rotate: str | None = None, stale: str | None = None, **_query: Any) -
         return html.Div(html.P(t("auth.forbidden", lang)), className="container p-5")
     config = {
         "rotate_s": _bounded(rotate, DEFAULT_ROTATE_S, 3, 600),
-        "stale_s": _bounded(stale, DEFAULT_STALE_S, 10, 86_400),
+        "stale_s": _bounded(stale, DEFAULT_STALE_S, 10, 86_400) if stale is not None else None,
         "panels": list(ids.WALL_PANELS),
     }
     panels = [
@@ -71,6 +75,7 @@ def layout(rotate: str | None = None, stale: str | None = None, **_query: Any) -
                 className="ioc-wall-header",
             ),
             html.Div(id=ids.WALL_PINNED, className="ioc-wall-pinned ioc-none"),
+            html.Div(id=WALL_FEEDS),
             html.Main(
                 [
                     components.map_view(
@@ -173,18 +178,26 @@ def reports_table(state: CityState, lang: Lang) -> html.Table:
     return html.Table(html.Tbody(rows), className="ioc-wall-table")
 
 
-# Where each panel's "last updated" time comes from: the snapshot itself, or a source's last batch.
+# Which source each panel draws (None: every source, as old as its stalest one).
 PANEL_SOURCE: dict[str, str | None] = {"kpi": None, "traffic": "traffic", "air": "air", "reports": "feedback"}
 
 
 def panel_time(snap: Snapshot, panel: str) -> datetime | None:
-    """When the data behind a panel last changed (None: never, or the refresher is failing)."""
+    """Event time of the newest data behind a panel (None: no data yet)."""
     kind = PANEL_SOURCE[panel]
-    if snap.error is not None:
-        return None
-    if kind is None:
-        return snap.refreshed_at
-    return next((s.last_ingest_at for s in snap.ingest if s.kind == kind), None)
+    return snap.newest_data if kind is None else snap.data_time(kind)
+
+
+def panel_thresholds(snap: Snapshot, panel: str, cap_s: float) -> tuple[float, float]:
+    """(amber after, red after) seconds for a panel: its source's freshness, the strictest for the KPI panel."""
+    kind = PANEL_SOURCE[panel]
+    feeds = [f for f in snap.feeds if f.kind == kind] if kind else list(snap.feeds)
+    if not feeds:
+        return cap_s, cap_s
+    # The KPI panel's time is its stalest source's newest event: judge it by that source's freshness.
+    if kind is None and snap.newest_data is not None:
+        feeds = [f for f in feeds if f.newest_event_time == snap.newest_data] or feeds
+    return min(min(f.late_after_s for f in feeds), cap_s), min(min(f.silent_after_s for f in feeds), cap_s)
 
 
 @callback(
@@ -196,10 +209,12 @@ def panel_time(snap: Snapshot, panel: str) -> datetime | None:
     Output(ids.WALL_PINNED, "className"),
     Output(ids.WALL_TIMES, "data"),
     Output(ids.WALL_SEEN, "data"),
+    Output(WALL_FEEDS, "children"),
     Input(ids.WALL_TICK, "n_intervals"),
     State(ids.WALL_SEEN, "data"),
+    State(ids.WALL_CONFIG, "data"),
 )
-def refresh(_tick: int | None, seen: dict[str, Any] | None) -> tuple[Any, ...]:
+def refresh(_tick: int | None, seen: dict[str, Any] | None, config: dict[str, Any] | None = None) -> tuple[Any, ...]:
     lang = auth.current_lang()
     snap = live().current
     seen = seen or {}
@@ -215,10 +230,14 @@ def refresh(_tick: int | None, seen: dict[str, Any] | None) -> tuple[Any, ...]:
         "reports": reports_table(state, lang),
     }
     at = {name: panel_time(snap, name) for name in ids.WALL_PANELS}
-    # Epoch ms for the browser, which turns a label red once its data is older than ?stale= seconds.
-    times = {name: int(a.timestamp() * 1000) if a else None for name, a in at.items()}
+    cap = float((config or {}).get("stale_s") or 86_400)
+    # For the browser: the data's epoch ms and the thresholds; it turns a label amber, then red, as it ages.
+    times = {name: {"at": int(a.timestamp() * 1000) if a else None,
+                    "late_s": panel_thresholds(snap, name, cap)[0], "silent_s": panel_thresholds(snap, name, cap)[1]}
+             for name, a in at.items()}
     labels = [
-        t("updated.never", lang) if at[name] is None else t("updated.at", lang, time=fmt_time(at[name], lang))
+        t("updated.never", lang) if at[name] is None
+        else f"{t('updated.at', lang, time=fmt_time(at[name], lang))} · {components.age_text(at[name], lang)}"
         for name in ids.WALL_PANELS
     ]
     pins, pin_class = pinned(snap, lang)
@@ -231,6 +250,7 @@ def refresh(_tick: int | None, seen: dict[str, Any] | None) -> tuple[Any, ...]:
         pin_class,
         times,
         {"key": key, "layers": upd.seen},
+        components.feed_strip(snap, lang),
     )
 
 
