@@ -50,26 +50,38 @@ class ServiceRole:
     grants: Mapping[str, str]  # table (or a marker) → privileges
 
 
-_ALERT_TABLES = {"alerts": RIU, "alert_events": RI}
+_ALERT_TABLES = {"alerts": RIU, "alert_events": RI, "incidents": RIU, "incident_members": RIU}
 _TICKET_TABLES = {"tickets": RIU, "ticket_events": RI, "ticket_merges": RI, "ticket_verdicts": RI,
                   "ticket_publications": RI}  # fmt: skip
+_HEALTH = {"component_health": RIU}  # each process's heartbeat (ioc.health)
+_DIRECTIVE_TABLES = {
+    "directives": RIU, "directive_assignments": RIU, "directive_events": RI, "directive_members": RIUD,
+    "directive_channels": RIUD, "directive_deliveries": RIU, "directive_delivery_attempts": RI, "directive_files": RI,
+    "plan_tasks": RIU, "plan_task_reports": RI, "public_warnings": RIU, "public_warning_log": RI,
+}  # fmt: skip
 
 ROLES: Mapping[str, ServiceRole] = {
     "ingest": ServiceRole("ioc_ingest", {
-        SOURCE_TABLES: RI, "deadletter": RI, "stream_offsets": RIU, "ingest_stats": "SELECT, UPDATE", "sources": R,
+        SOURCE_TABLES: RI, "deadletter": RIU, "stream_offsets": RIU, "ingest_stats": "SELECT, UPDATE", "sources": R,
+        "event_ids": RIUD, **_HEALTH,  # the id ledger, purged with each source's retention
     }),
     "alerts": ServiceRole("ioc_alerts", {
         SOURCE_TABLES: R, ROLLUPS: R, "sources": R, "stream_offsets": RIU, **_ALERT_TABLES, "alert_models": RIUD,
-        "audit_log": "INSERT",
+        "audit_log": "INSERT", **_HEALTH, "flood_areas": R,
     }),
     "intake": ServiceRole("ioc_intake", {
         "feedback_events": R, "sources": R, **_TICKET_TABLES, "ticket_intake_done": RI,
-        "ticket_intake_watermark": RIU, **_ALERT_TABLES, "audit_log": "INSERT", "audit_head": R,
+        "ticket_intake_watermark": RIU, **_ALERT_TABLES, "audit_log": "INSERT", "audit_head": R, **_HEALTH,
     }),
     "web": ServiceRole("ioc_web", {
         SOURCE_TABLES: R, ROLLUPS: R, "sources": R, "ingest_stats": R, "deadletter": R, **_ALERT_TABLES,
         **_TICKET_TABLES, "user_scopes": RIUD, "users": RIUD, "web_sessions": RIU, "login_attempts": RI,
-        "open311_api_keys": R, "open311_requests": RI, "audit_log": "INSERT",
+        "open311_api_keys": R, "open311_requests": RI, "audit_log": "INSERT", "component_health": R,
+        **_DIRECTIVE_TABLES, "flood_areas": RIU, "simulation_layers": R,
+    }),
+    # The directives worker: delivery, retries and escalation ticks.
+    "directives": ServiceRole("ioc_directives", {
+        **_DIRECTIVE_TABLES, "alerts": R, "tickets": R, "audit_log": "INSERT", **_HEALTH,
     }),
 }  # fmt: skip
 
@@ -77,7 +89,7 @@ ROLES: Mapping[str, ServiceRole] = {
 def service_of(child: str) -> str | None:
     if child.startswith("stream-"):
         return "ingest"
-    return {"alerts": "alerts", "ticket-intake": "intake", "web": "web"}.get(child)
+    return {"alerts": "alerts", "ticket-intake": "intake", "web": "web", "directives-worker": "directives"}.get(child)
 
 
 def _tables(marker: str) -> list[str]:

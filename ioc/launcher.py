@@ -59,6 +59,7 @@ def supervised_processes(*, alerts: bool = True, intake: bool = True, web: bool 
         out["alerts"] = ["-m", "alerts.engine"]
     if intake:
         out["ticket-intake"] = ["-m", "ioc.tickets.intake"]
+        out["directives-worker"] = ["-m", "ioc.directives.worker"]  # delivery, retries, escalation
     if web:
         out["web"] = ["-m", "ioc.web.webserver"]
     if simulate:
@@ -257,9 +258,10 @@ class Stack:
             self.start_consumer(kind)
 
     def start_downstream(self, *, alerts: bool = True, web: bool = True, intake: bool = True) -> None:
-        """Everything fed by the stored events: alert engine, citizen-ticket intake, web server."""
+        """Everything fed by the stored events: alert engine, citizen-ticket intake, the directives
+        worker, web server."""
         procs = supervised_processes(alerts=alerts, intake=intake, web=web, simulate=False)
-        for name in ("alerts", "ticket-intake", "web"):
+        for name in ("alerts", "ticket-intake", "directives-worker", "web"):
             if name in procs:
                 self.spawn(name, procs[name])
 

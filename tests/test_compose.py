@@ -60,7 +60,14 @@ def test_settings_the_services_read_are_set_and_real():
     env = COMPOSE["x-ioc-env"]
     assert REQUIRED <= set(env), sorted(REQUIRED - set(env))
     fields = {f"IOC_{n.upper()}" for n in Settings.model_fields}
-    text = (ROOT / "docker-compose.yml").read_text() + (ROOT / ".env.example").read_text()
-    named = set(re.findall(r"\bIOC_[A-Z_]+\b", text))
-    assert named <= fields, f"not settings: {sorted(named - fields)}"
+    # What the IOC services read (their environment's keys) must be real settings ...
+    service_envs = [env] + [s["environment"] for s in COMPOSE["services"].values()
+                            if isinstance(s.get("environment"), dict) and "IOC_KAFKA_BOOTSTRAP" in s["environment"]]
+    read = {k for e in service_envs for k in e if k.startswith("IOC_")}
+    assert read <= fields, f"not settings: {sorted(read - fields)}"
+    # ... and every ${IOC_…} the file interpolates (passwords per role, the proxy's address) is in .env.example.
+    text = (ROOT / "docker-compose.yml").read_text()
+    interpolated = set(re.findall(r"\$\{(IOC_[A-Z_]+)", text))
+    example = set(re.findall(r"^(IOC_[A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert interpolated <= example, sorted(interpolated - example)
     assert COMPOSE["services"]["kafka"]["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"

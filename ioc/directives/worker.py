@@ -9,6 +9,7 @@ retried on the next tick.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from ioc import db
+from ioc import db, health
 from ioc.directives.delivery import deliver_due
 from ioc.directives.settings import DirectiveSettings
 from ioc.directives.store import escalate_due
@@ -40,6 +41,9 @@ def run(stop: threading.Event, dsn: str, settings: DirectiveSettings) -> None:
             if conn is None or conn.closed:
                 conn = db.connect(dsn, autocommit=True)
             escalated, sent = tick(conn, settings)
+            # /healthz and `ioc status` see the worker alive (component worker:directives).
+            health.beat(conn, "worker:directives", "worker", pid=os.getpid(),
+                        detail={"escalated": escalated, "delivery_attempts": sent})
             if escalated or sent:
                 log.info("escalated %d, delivery attempts %d", escalated, sent)
         except psycopg.Error as exc:
