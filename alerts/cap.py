@@ -30,6 +30,9 @@ _CATEGORY = {
     AlertClass.CAMERA: ("Infra",),
     AlertClass.PUBLIC_ORDER: ("Security",),
     AlertClass.CITIZEN: ("Other",),
+    AlertClass.BUDGET: ("Other",),
+    AlertClass.FLOOD: ("Met", "Safety"),
+    AlertClass.SOC: ("Security", "Infra"),
 }
 _SEVERITY = {
     Severity.MINOR: "Minor",

@@ -42,6 +42,9 @@ class AlertClass(StrEnum):
     CAMERA = "camera"  # camera / infrastructure
     PUBLIC_ORDER = "public_order"
     CITIZEN = "citizen_reports"
+    BUDGET = "budget"  # thu ngân sách: year-to-date, same period, forecast against the plan
+    FLOOD = "flood"  # ngập úng: water levels, rise, rain with high tide, flooded streets
+    SOC = "soc"  # an toàn thông tin: the security operations centre's alert counts
 
 
 class AlertState(StrEnum):
@@ -100,6 +103,7 @@ class AlertUpdate(BaseModel):
     kind: UpdateKind
     key: str = Field(min_length=1, max_length=200)
     rule_id: str
+    rule_version: str | None = None  # "<declared>+<digest of the thresholds>" (alerts.rules.rule_versions)
     alert_class: AlertClass
     severity: Severity
     at: AwareDatetime
@@ -166,6 +170,7 @@ class Alert(BaseModel):
     alert_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     key: str
     rule_id: str
+    rule_version: str | None = None
     alert_class: AlertClass
     severity: Severity
     state: AlertState = AlertState.NEW
@@ -348,6 +353,7 @@ def _update_fields(update: AlertUpdate) -> dict[str, object]:
         "lon": update.lon,
         "lat": update.lat,
         "value": update.value,
+        "rule_version": update.rule_version,
     }
 
 

@@ -32,7 +32,7 @@ from psycopg.rows import dict_row
 
 from alerts.engine import AlertEngine, usual_report_rates
 from alerts.model import Alert, AlertUpdate, EscalationPolicy, load_agencies
-from alerts.rules import Location
+from alerts.rules import Location, rule_versions
 from alerts.store import apply_rule_update, escalate_due
 from ioc import health
 from ioc.events import Event
@@ -240,6 +240,7 @@ class AlertService:
         self.stats = ServiceStats()
         self.assigned = threading.Event()
         self.agencies = load_agencies()
+        self.versions = rule_versions()  # rule id -> "<declared>+<digest of its thresholds>"
         self.conn = self._connect()
         self.known = load_known_sources(self.conn)
         self.conn.commit()
@@ -306,8 +307,10 @@ class AlertService:
             if span >= 6:  # fewer hours say little about a unit's usual rate
                 rates, profile = usual_report_rates(reports, span)
                 self.engine.set_usual_report_rates(rates, profile)
+        from alerts.warnings_history import warm_events  # the early warnings' longer histories
+
         events = self.with_db(
-            lambda c: merged(list(stored_events(c, k, now - w)) for k, w in WARM_WINDOWS.items())
+            lambda c: merged([*(list(stored_events(c, k, now - w)) for k, w in WARM_WINDOWS.items()), warm_events(c, now)])
         )
         for e in events:
             self.engine.process(e)  # updates dropped: the alerts of the past are already stored
@@ -397,6 +400,8 @@ class AlertService:
             changed: list[Alert] = []
             failed: dict[str, tuple[AlertUpdate, int]] = {}
             for u in pending:
+                if u.rule_version is None:  # every alert names the version of the rule behind it
+                    u = u.model_copy(update={"rule_version": self.versions.get(u.rule_id)})
                 try:
                     alert = apply_rule_update(conn, u, self.agencies)
                 except psycopg.OperationalError:

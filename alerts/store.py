@@ -22,18 +22,19 @@ from alerts.model import Agency, AgencyMap, Alert, AlertUpdate, EscalationPolicy
 _COLUMNS: LiteralString = (
     "alert_id, alert_key, rule_id, alert_class, severity, state, active, title_vi, title_en, detail_vi, detail_en,"
     " source_id, admin_unit, lon, lat, value, agency_code, agency_vi, agency_en, assignee, silenced_until,"
-    " escalation_level, created_at, updated_at, last_seen"
+    " escalation_level, created_at, updated_at, last_seen, rule_version"
 )
 
 UPSERT_ALERT: LiteralString = (
-    "INSERT INTO alerts (" + _COLUMNS + ") VALUES (" + ", ".join(["%s"] * 25) + ")"
+    "INSERT INTO alerts (" + _COLUMNS + ") VALUES (" + ", ".join(["%s"] * 26) + ")"
     " ON CONFLICT (alert_id) DO UPDATE SET severity = EXCLUDED.severity, state = EXCLUDED.state,"
     " active = EXCLUDED.active, title_vi = EXCLUDED.title_vi, title_en = EXCLUDED.title_en,"
     " detail_vi = EXCLUDED.detail_vi, detail_en = EXCLUDED.detail_en, source_id = EXCLUDED.source_id,"
     " admin_unit = EXCLUDED.admin_unit, lon = EXCLUDED.lon, lat = EXCLUDED.lat, value = EXCLUDED.value,"
     " agency_code = EXCLUDED.agency_code, agency_vi = EXCLUDED.agency_vi, agency_en = EXCLUDED.agency_en,"
     " assignee = EXCLUDED.assignee, silenced_until = EXCLUDED.silenced_until,"
-    " escalation_level = EXCLUDED.escalation_level, updated_at = EXCLUDED.updated_at, last_seen = EXCLUDED.last_seen"
+    " escalation_level = EXCLUDED.escalation_level, updated_at = EXCLUDED.updated_at, last_seen = EXCLUDED.last_seen,"
+    " rule_version = coalesce(EXCLUDED.rule_version, alerts.rule_version)"
 )
 INSERT_EVENT: LiteralString = (
     "INSERT INTO alert_events (alert_id, seq, at, actor, action, state, comment, severity, value)"
@@ -130,6 +131,10 @@ def apply_rule_update(conn: psycopg.Connection, update: AlertUpdate, agencies: A
         result = apply_update(current, update, agencies)
         if result is not None and result is not current:
             save_alert(conn, result)
+            # One incident that trips several rules or sensors is one incident with its members.
+            from alerts.incidents import attach_alert
+
+            attach_alert(conn, result, result.rule_version)
         return result
 
 
@@ -161,7 +166,7 @@ def _row(a: Alert) -> tuple[Any, ...]:
         a.alert_id, a.key, a.rule_id, a.alert_class.value, a.severity.value, a.state.value, a.active, a.title_vi,
         a.title_en, a.detail_vi, a.detail_en, a.source_id, a.admin_unit, a.lon, a.lat, a.value, a.agency.code,
         a.agency.name_vi, a.agency.name_en, a.assignee, a.silenced_until, a.escalation_level, a.created_at,
-        a.updated_at, a.last_seen,
+        a.updated_at, a.last_seen, a.rule_version,
     )  # fmt: skip
 
 

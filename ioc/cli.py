@@ -144,6 +144,7 @@ def status(
 def health_text(rep, lang: str) -> str:  # type: ignore[no-untyped-def]
     """The health report as lines for a terminal, Vietnamese or English, times in Vietnam time."""
     from ioc.i18n import t
+    from ioc.sources import source_name
 
     def when(x):  # type: ignore[no-untyped-def]
         from zoneinfo import ZoneInfo
@@ -164,7 +165,7 @@ def health_text(rep, lang: str) -> str:  # type: ignore[no-untyped-def]
         lines += ["", f"{t('health.source', lang):<24}{t('health.feed', lang):<14}{t('health.age', lang):>10}"
                       f"  {t('health.newest', lang)}"]
         for f in rep.sources:
-            lines.append(f"{t('source.' + f.kind, lang):<24}{t('feedhealth.' + f.feed, lang):<14}{age(f.age_s):>10}"
+            lines.append(f"{source_name(f.kind, lang):<24}{t('feedhealth.' + f.feed, lang):<14}{age(f.age_s):>10}"
                          f"  {when(f.newest_event_time)}")
     return "\n".join(lines)
 
@@ -252,5 +253,7 @@ def main() -> None:
     app()
 
 
+
 if __name__ == "__main__":
     main()
+

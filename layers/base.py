@@ -73,3 +73,4 @@ class LayerSpec:
     order: int  # display order, bottom first
     cluster: bool = False  # markers grouped into clusters that show their count
     checked: bool = True  # visible when the page opens
+    shared: bool = True  # drawn on the shared map, tablet and wall; False: restricted data, its own page only

@@ -54,4 +54,4 @@ def build(state: CityState, lang: Lang = "vi") -> LayerData:
     return LayerData(feature_collection(features), Legend(tw("w.po.legend", lang), tuple(entries)), styles)
 
 
-LAYERS = (LayerSpec("public_order", "layer.public_order", build, order=22, checked=False),)
+LAYERS = (LayerSpec("public_order", "layer.public_order", build, order=22, checked=False, shared=False),)  # restricted

@@ -14,7 +14,7 @@ from ioc.i18n import Lang
 from ioc.state import CityState
 from layers.base import LayerData, LayerSpec
 
-__all__ = ["LAYERS", "LAYER_IDS", "LayerSpec", "build_all", "layer"]
+__all__ = ["LAYERS", "LAYER_IDS", "SHARED_LAYERS", "LayerSpec", "build_all", "layer"]
 
 
 def _discover() -> tuple[LayerSpec, ...]:
@@ -32,6 +32,7 @@ def _discover() -> tuple[LayerSpec, ...]:
 
 LAYERS: tuple[LayerSpec, ...] = _discover()
 LAYER_IDS = tuple(spec.layer_id for spec in LAYERS)
+SHARED_LAYERS: tuple[LayerSpec, ...] = tuple(s for s in LAYERS if s.shared)  # what every map viewer may see
 
 
 def layer(layer_id: str) -> LayerSpec:

@@ -65,8 +65,8 @@ def test_budget_alerts_group_by_series_and_year() -> None:
 
 def _update(key: str, rule: str, cls: AlertClass, at: datetime, unit: str | None, lon: float, lat: float,
             sev: Severity = Severity.MODERATE) -> AlertUpdate:  # fmt: skip
-    return AlertUpdate(kind=UpdateKind.RAISE, key=key, rule_id=rule, alert_class=cls, severity=sev, at=at,
-                       admin_unit=unit, lon=lon, lat=lat, title_vi=f"Cảnh báo {key}", title_en=f"Alert {key}")  # fmt: skip
+    return AlertUpdate(kind=UpdateKind.RAISE, key=key, rule_id=rule, rule_version="1+abc", alert_class=cls, severity=sev,
+                       at=at, admin_unit=unit, lon=lon, lat=lat, title_vi=f"Cảnh báo {key}", title_en=f"Alert {key}")  # fmt: skip
 
 
 @pytest.mark.integration
@@ -84,6 +84,7 @@ def test_alerts_join_their_incident_in_the_database(pg_dsn: str) -> None:
         far = apply_rule_update(conn, _update("public-order-count:10525:criminal_cases", "public-order-count",
                                               AlertClass.PUBLIC_ORDER, now, "10525", 106.33, 20.94), agencies)  # fmt: skip
         assert a1 and a2 and a3 and far
+        # The store attached each alert as it saved it; attaching again finds the same incident.
         ids = [attach_alert(conn, a, "1+abc") for a in (a1, a2, a3, far)]
         again = attach_alert(conn, a2)  # the store saves an alert many times: one membership
         conn.commit()

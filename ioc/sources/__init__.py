@@ -25,7 +25,7 @@ from ioc.sources.spec import Column, DataClass, Freshness, Rollup, SourceSpec, S
 
 __all__ = [
     "EVENT_CLASSES", "SOURCES", "Column", "DataClass", "Freshness", "Rollup", "SourceKind", "SourceSpec",
-    "Storage", "source",
+    "Storage", "source", "source_name",
 ]
 
 _NOT_SOURCES = frozenset({"spec", "ddl"})
@@ -58,6 +58,12 @@ for _spec in SOURCES.values():
 
 EVENT_CLASSES: Mapping[SourceKind, type[BaseEvent]] = MappingProxyType(
     {SourceKind(k): s.event for k, s in SOURCES.items()})
+
+
+def source_name(kind: str, lang: str = "vi") -> str:
+    """A declared source's name in ``lang``; an unknown kind is shown as it is."""
+    spec = SOURCES.get(str(kind))
+    return str(kind) if spec is None else spec.name(lang)
 
 
 def source(kind: str) -> SourceSpec:

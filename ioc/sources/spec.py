@@ -110,6 +110,10 @@ class SourceSpec:
     admin_unit: Literal["site", "position", "field"] = "site"  # where an event's admin unit comes from
     indexes: tuple[tuple[str, str], ...] = ()  # extra (index name, column list) pairs
 
+    def name(self, lang: str = "vi") -> str:
+        """The source's name in ``lang`` (Vietnamese unless English is asked for)."""
+        return self.name_en if lang == "en" else self.name_vi
+
     @property
     def topic(self) -> str:
         return f"ioc.{self.kind}"

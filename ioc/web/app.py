@@ -164,6 +164,14 @@ def create_app(
     _install_db_outage_handlers(open311, georeport=True)  # the API is its own Flask app under /open311/v2
 
     app.layout = html.Div([dcc.Location(id=ids.URL), dash.page_container])
+    # The navbar's menu button on narrow screens: in the browser only, no request.
+    app.clientside_callback(
+        "function (n, open) { return n ? !open : open; }",
+        dash.Output(ids.NAV_COLLAPSE, "is_open"),
+        dash.Input(ids.NAV_TOGGLE, "n_clicks"),
+        dash.State(ids.NAV_COLLAPSE, "is_open"),
+        prevent_initial_call=True,
+    )
     # Claim the page callbacks now: Dash collects @callback registrations globally, and a second
     # app built in the same process (tests) must not take this one's.
     with server.app_context():

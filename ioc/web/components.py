@@ -17,11 +17,12 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from ioc.i18n import Lang, fmt_number, fmt_time, local, t
+from ioc.sources import source_name
 from ioc.web import basemap, ids
 from ioc.web.queries import AlertRow
 from ioc.web.snapshot import CityState, Snapshot
 from layers.base import Legend
-from layers.registry import LAYERS
+from layers.registry import SHARED_LAYERS as LAYERS  # restricted layers live on their own pages
 
 HAIPHONG_CENTER = (20.86, 106.68)
 SEVERITY_ORDER = ("extreme", "severe", "moderate", "minor")
@@ -70,48 +71,63 @@ def lang_link(lang: Lang, next_path: str, class_name: str = "btn btn-outline-lig
     )
 
 
+# The navbar's menus: a group shows the links the user may open, and only when there is one.
+NAV_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("nav.group.monitor", (("/", "nav.map"), ("/wall", "nav.wall"), ("/tablet", "nav.tablet"))),
+    ("nav.group.warnings", (("/alerts", "nav.alerts"), ("/budget", "nav.budget"), ("/public-order", "nav.public_order"),
+                            ("/floods", "nav.floods"), ("/soc", "nav.soc"), ("/warnings", "nav.warnings"))),
+    ("nav.group.direct", (("/directives", "nav.directives"), ("/inbox", "nav.inbox"), ("/tasks", "nav.tasks"))),
+    ("nav.group.reports", (("/triage", "nav.triage"), ("/transparency", "nav.transparency"))),
+    ("nav.group.account", (("/admin/users", "nav.admin"), ("/account/password", "nav.password"))),
+)  # fmt: skip
+
+
 def navbar(lang: Lang, active: str, user: str | None, csrf: str) -> dbc.Navbar:
-    links = [
-        ("/", "nav.map"),
-        ("/wall", "nav.wall"),
-        ("/tablet", "nav.tablet"),
-        ("/alerts", "nav.alerts"),
-        ("/triage", "nav.triage"),
-        ("/transparency", "nav.transparency"),
-        ("/admin/users", "nav.admin"),
-        ("/account/password", "nav.password"),
-    ]
-    links = [(path, key) for path, key in links if _may_open(path)]  # links only: the server decides
+    """One line at every width: menus by group (links only to what the user may open; the server
+    decides anyway), collapsed behind a menu button on narrow screens."""
+    menus = []
+    for group, links in NAV_GROUPS:
+        allowed = [(path, key) for path, key in links if _may_open(path)]
+        if not allowed:
+            continue
+        here = any(path == active for path, _ in allowed)
+        menus.append(dbc.DropdownMenu(
+            [dbc.DropdownMenuItem(t(key, lang), href=path, external_link=True, active=path == active)
+             for path, key in allowed],
+            label=t(group, lang), nav=True, in_navbar=True, className="ioc-nav-group" + (" active" if here else ""),
+        ))  # fmt: skip
     return dbc.Navbar(
         dbc.Container(
             [
                 dbc.NavbarBrand(t("app.short", lang), href="/", className="fw-bold"),
-                dbc.Nav(
+                html.Span(dbc.NavbarToggler(id=ids.NAV_TOGGLE, n_clicks=0), title=t("nav.menu", lang)),
+                dbc.Collapse(
                     [
-                        dbc.NavLink(t(key, lang), href=path, active=path == active, external_link=True)
-                        for path, key in links
-                    ],
-                    className="me-auto",
-                    navbar=True,
-                ),
-                html.Span(user or "", className="text-light me-3 small"),
-                lang_link(lang, active),
-                html.Form(
-                    [
-                        dcc.Input(type="hidden", name="csrf_token", value=csrf),
-                        html.Button(
-                            t("nav.logout", lang), type="submit", className="btn btn-light btn-sm ms-2"
+                        dbc.Nav(menus, className="me-auto", navbar=True),
+                        html.Span(user or "", className="text-light me-3 small"),
+                        lang_link(lang, active),
+                        html.Form(
+                            [
+                                dcc.Input(type="hidden", name="csrf_token", value=csrf),
+                                html.Button(
+                                    t("nav.logout", lang), type="submit", className="btn btn-light btn-sm ms-2"
+                                ),
+                            ],
+                            action="/logout",
+                            method="POST",
+                            className="d-inline",
                         ),
                     ],
-                    action="/logout",
-                    method="POST",
-                    className="d-inline",
+                    id=ids.NAV_COLLAPSE,
+                    is_open=False,
+                    navbar=True,
                 ),
             ],
             fluid=True,
         ),
         color="primary",
         dark=True,
+        expand="lg",  # menus inline from 992 px (the 1024 px tablet); the menu button below
         className="ioc-navbar py-1",
     )
 
@@ -138,7 +154,7 @@ def age_text(at: datetime | None, lang: Lang, now: datetime | None = None) -> st
     return t("age.hours", lang, n=fmt_number(s // 3600, lang))
 
 
-FEED_CLASS = {"live": "ioc-feed-live", "late": "ioc-feed-late", "silent": "ioc-feed-silent", "never": "ioc-feed-silent"}
+FEED_CLASS = {"live": "ioc-feed-live", "late": "ioc-feed-late", "silent": "ioc-feed-silent", "never": "ioc-feed-never"}
 
 
 def feed_strip(snap: Snapshot, lang: Lang, now: datetime | None = None, id: Any = None) -> html.Div:
@@ -148,7 +164,7 @@ def feed_strip(snap: Snapshot, lang: Lang, now: datetime | None = None, id: Any 
     now = now or datetime.now(UTC)
     items: list[Any] = [html.B(t("health.strip", lang) + ":", className="me-2")]
     for f in snap.feeds:
-        label = f"{t(f'source.{f.kind}', lang)}: {t(f'feedhealth.{f.feed}', lang)}"
+        label = f"{source_name(f.kind, lang)}: {t(f'feedhealth.{f.feed}', lang)}"
         items.append(html.Span([label, html.Small(f" · {age_text(f.newest_event_time, lang, now)}")],
                                className=f"ioc-feed {FEED_CLASS[f.feed]}", title=f.kind,
                                **{"data-feed": f.feed, "data-kind": f.kind}))
@@ -194,7 +210,7 @@ def kpi_card(title: str, value: str, sub: str | None = None, tone: str = "") -> 
 def kpi_cards(k: Kpis, lang: Lang) -> list[html.Div]:
     rate_rows = html.Ul(
         [
-            html.Li([html.Span(t(f"source.{kind}", lang)), html.B(fmt_number(v, lang, 1))])
+            html.Li([html.Span(source_name(kind, lang)), html.B(fmt_number(v, lang, 1))])
             for kind, v in k.events_per_min
         ],
         className="ioc-kpi-list",

@@ -10,6 +10,8 @@ from typing import Literal
 Page = Literal["map", "wall", "tablet"]
 
 URL = "url"
+NAV_TOGGLE = "nav-toggle"  # the menu button of the navbar on narrow screens
+NAV_COLLAPSE = "nav-collapse"
 
 # Map page (home)
 MAP = "map"

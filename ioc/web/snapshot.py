@@ -27,6 +27,7 @@ from ioc.sources import SOURCES
 from ioc.state import AirState, Boundaries, CameraState, CameraStatus, CityState, TrafficState  # noqa: F401
 from ioc.web import queries as q
 from ioc.web.parts import PARTS
+from ioc.web.parts.warnings import MAP_PARTS
 
 log = logging.getLogger(__name__)
 
@@ -261,6 +262,9 @@ class LiveSnapshot:
         tickets = self._run(q.ticket_kpis, conn, asof)
         comps = self._run(q.component_health, conn)
         cam_late, _ = health.thresholds("camera", self.settings) if "camera" in SOURCES else (None, None)
+        for part in PARTS:
+            if tick % part.every == 0:
+                self._parts[part.name] = self._read_part(part, conn, asof)
         live = CityState(
             asof=asof,
             sources=sources,
@@ -270,10 +274,9 @@ class LiveSnapshot:
             air=air_states(air, asof),
             reports=tuple(r for r in reports if r.created_at > asof - timedelta(hours=24)),
             alerts=alert_views(alerts, asof),
+            # Only parts any map viewer may see (floods, simulation layers): never budget or public order.
+            parts=MappingProxyType({n: self._parts[n] for n in MAP_PARTS if n in self._parts}),
         )
-        for part in PARTS:
-            if tick % part.every == 0:
-                self._parts[part.name] = self._read_part(part, conn, asof)
         if tick % self.history_every == 0:
             cam_h = self._run(q.camera_hourly, conn, asof)
             traffic_h = self._run(q.traffic_hourly, conn, asof)

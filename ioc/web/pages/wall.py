@@ -23,7 +23,7 @@ from ioc.web import auth, basemap, components, ids
 from ioc.web.pages._live import layer_update
 from ioc.web.snapshot import CityState, Snapshot, live, web_settings
 from layers import traffic as traffic_layer
-from layers.registry import LAYERS
+from layers.registry import SHARED_LAYERS as LAYERS  # restricted layers live on their own pages
 
 dash.register_page(__name__, path="/wall", name="wall", title="IOC Hải Phòng – Wall")
 basemap.register_band_switch("wall", ids.WALL_MAP)
