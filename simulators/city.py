@@ -15,9 +15,20 @@ from simulators.cameras import CameraSource
 from simulators.reports import ReportSource
 from simulators.scenario import GroundTruth, Incident, Scenario
 from simulators.traffic import TrafficSource
+from simulators.warning_feeds import WARNING_KINDS, warning_sources
 
 STEP = timedelta(minutes=1)
 _KIND_ORDER = {kind: i for i, kind in enumerate(SourceKind)}
+
+
+class _Only:
+    """A source's events of some kinds only (a flood source emits water and rain readings)."""
+
+    def __init__(self, source: Source, kinds: frozenset[str]) -> None:
+        self.source, self.kinds = source, kinds
+
+    def events(self, a: datetime, b: datetime) -> list[Event]:
+        return [e for e in self.source.events(a, b) if str(e.kind) in self.kinds]
 
 
 class City:
@@ -59,6 +70,11 @@ class City:
         self.sources: list[Source] = [
             build() for kind, build in builders.items() if kinds is None or kind in kinds
         ]
+        # The early-warning feeds (budget, public order, water and rain, SOC) run beside them.
+        wanted = set(WARNING_KINDS) if kinds is None else {str(k) for k in kinds} & set(WARNING_KINDS)
+        if wanted:
+            feeds = warning_sources(by_kind, seed, index)
+            self.sources += feeds if kinds is None else [_Only(f, frozenset(wanted)) for f in feeds]
 
     def truth(self, end: datetime | None) -> GroundTruth:
         """The incidents planted in ``[start, end)`` (all of them for an open-ended run)."""
