@@ -78,12 +78,13 @@ def test_admin_adds_a_ward_account_which_changes_its_password_and_is_disabled(
     assert "admin" in page.inner_text(f"#{ids.ADMIN_TABLE}")
     page.fill(f"#{ids.ADMIN_USERNAME}", "phuong-lechan")
     page.fill(f"#{ids.ADMIN_DISPLAY_NAME}", "UBND phường Lê Chân")
+    # Pick from the opened menus (typing then Enter races the filtering on a loaded machine).
     page.click(f"#{ids.ADMIN_ROLE}")
     page.keyboard.type("ward")
-    page.keyboard.press("Enter")
+    page.get_by_text("UBND xã, phường, đặc khu (ward)", exact=True).last.click()
     page.click(f"#{ids.ADMIN_UNITS}")
     page.keyboard.type("Lê Chân")
-    page.keyboard.press("Enter")
+    page.get_by_text("Phường Lê Chân", exact=True).last.click()
     page.fill(f"#{ids.ADMIN_PASSWORD}", "password123456")  # a common one first: refused
     page.click(f"#{ids.ADMIN_SAVE}")
     page.wait_for_selector(f"#{ids.ADMIN_MESSAGE} .alert-danger")
