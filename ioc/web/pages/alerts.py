@@ -301,7 +301,7 @@ def on_action(_a: Any, _b: Any, _c: Any, _d: Any, selected: str | None, comment:
             a = get_alert(conn, _uuid(selected))
             if a is None or p is None or not may(p, a, Action.ACT):
                 raise NotAllowed(f"{p.username if p else '?'} may not act on alert {selected[:40]}")
-            act(conn, a.alert_id, actor=p.username, role=p.role.value,
+            act(conn, a.alert_id, principal=p,
                 action=action, at=datetime.now(UTC), comment=comment, assignee=assignee, until=until_at)  # fmt: skip
     except (NotAllowed, InvalidTransition, ValueError, LookupError) as exc:
         return dbc.Alert(tr("alerts.error", lang, reason=str(exc)), color="danger"), int(version or 0)
