@@ -24,7 +24,7 @@ from alerts.cap import to_cap
 from alerts.feed import NotAllowed, OperatorAction, act, list_alerts
 from alerts.model import Alert, AlertClass, AlertState, InvalidTransition, Severity
 from alerts.store import get_alert
-from ioc.access import OBJECT_ACTIONS, Action, Resource, decide
+from ioc.access import OBJECT_ACTIONS, Action, Resource, decide, page_allowed
 from ioc.audit import audit
 from ioc.i18n import TZ, Lang, fmt_datetime
 from ioc.i18n.alerts_messages import tr
@@ -241,8 +241,22 @@ def detail(selected: str | None, _v: Any, _n: Any) -> Any:
                  html.Span(f" — {e.comment}" if e.comment else "", className="text-muted")])
         for e in reversed(a.timeline)
     ]  # fmt: skip
-    return html.Div([*lines, html.H3(tr("alerts.timeline", lang), className="h6 mt-3"),
+    return html.Div([*lines, *_next_steps(a, lang), html.H3(tr("alerts.timeline", lang), className="h6 mt-3"),
                      html.Ul(entries, className="small")])  # fmt: skip
+
+
+def _next_steps(a: Alert, lang: Lang) -> list[Any]:
+    """From an alert to what a leader or operator does next: a directive to the agencies and wards, a
+    public warning (each link only for whom the policy lets open the page)."""
+    p = auth.current_principal()
+    links = [(path, key, color) for path, key, color in
+             (("/directives/new", "alerts.to_directive", "primary"), ("/warnings", "alerts.to_warning", "warning"))
+             if page_allowed(p, path)]  # fmt: skip
+    if not links:
+        return []
+    return [html.Div([dbc.Button(tr(key, lang), href=f"{path}?alert={a.alert_id}", color=color, outline=True,
+                                 size="sm", className="me-2 mb-1", id={"type": aid.NEXT_STEP, "path": path})
+                      for path, key, color in links], className="mt-2")]  # fmt: skip
 
 
 def _uuid(value: str) -> uuid.UUID:
