@@ -392,3 +392,12 @@ def map_view(
         # only when no zoom is given, so the zoom is passed only without bounds.
         **({"bounds": bounds, "boundsOptions": {"padding": [8, 8]}} if bounds else {"zoom": zoom}),
     )
+
+
+DROPDOWN_LABELS = ("select_all", "deselect_all", "selected_count", "search", "clear_search", "clear_selection",
+                   "no_options_found")  # fmt: skip
+
+
+def dropdown_labels(lang: Lang) -> dict[str, str]:
+    """The texts dcc.Dropdown draws itself ("3 selected", "Search"), in the page's language."""
+    return {k: t(f"dropdown.{k}", lang) for k in DROPDOWN_LABELS}

@@ -18,8 +18,9 @@ from dash import ALL, ClientsideFunction, Input, Output, State, callback, client
 from dash.exceptions import PreventUpdate
 
 from alerts.aqi import band_for
+from geodata.names import site_name
 from ioc.i18n import Lang, fmt_date, fmt_number, fmt_time, t
-from ioc.web import auth, basemap, components, ids
+from ioc.web import auth, basemap, components, ids, tickets_views
 from ioc.web.pages._live import layer_update
 from ioc.web.snapshot import CityState, Snapshot, live, web_settings
 from layers import traffic as traffic_layer
@@ -126,7 +127,7 @@ def traffic_table(state: CityState, lang: Lang) -> html.Table:
                     html.Td(
                         [
                             html.Span(className="ioc-dot", style={"background": color}),
-                            src.name if src else s.source_id,
+                            src.name if src else site_name(s.source_id),
                         ]
                     ),
                     html.Td(f"{fmt_number(s.speed_kmh, lang)} {t('unit.kmh', lang)}", className="num"),
@@ -151,7 +152,7 @@ def air_table(state: CityState, lang: Lang) -> html.Table:
                             html.Span(
                                 className="ioc-dot", style={"background": band.hex if band else "#9E9E9E"}
                             ),
-                            src.name if src else a.source_id,
+                            src.name if src else site_name(a.source_id),
                         ]
                     ),
                     html.Td(band.name(lang) if band else "—"),
@@ -162,6 +163,14 @@ def air_table(state: CityState, lang: Lang) -> html.Table:
     return html.Table(html.Tbody(rows), className="ioc-wall-table")
 
 
+def category_name(code: str | None, lang: Lang) -> str:
+    """A report category's name from the ticket catalogue, never its code."""
+    cat = tickets_views.catalog()
+    if code and code in cat:
+        return cat.get(code).name(lang)
+    return t("category.unknown", lang)
+
+
 def reports_table(state: CityState, lang: Lang) -> html.Table:
     latest = sorted(state.reports, key=lambda r: r.updated_at, reverse=True)[:MAX_ROWS]
     names = state.boundaries.names
@@ -169,7 +178,7 @@ def reports_table(state: CityState, lang: Lang) -> html.Table:
         html.Tr(
             [
                 html.Td(fmt_time(r.updated_at, lang)),
-                html.Td(r.category or t("category.unknown", lang)),
+                html.Td(category_name(r.category, lang)),
                 html.Td(names.get(r.admin_unit or "", "—")),
             ]
         )
