@@ -38,8 +38,6 @@ from ioc.web.snapshot import EXTENSION, web_settings
 
 dash.register_page(__name__, path="/alerts", name="alerts", title="IOC Hải Phòng – Cảnh báo")
 
-_SEVERITY_COLOR = {"minor": "secondary", "moderate": "warning", "severe": "danger", "extreme": "dark"}
-
 
 def _pool() -> Any:
     return flask.current_app.extensions[EXTENSION]["pool"]
@@ -158,9 +156,7 @@ def _row(a: Alert, lang: Lang, selected: str | None) -> html.Tr:
     return html.Tr(
         [
             html.Td(fmt_datetime(a.updated_at, lang)),
-            html.Td(
-                dbc.Badge(tr(f"severity.{a.severity.value}", lang), color=_SEVERITY_COLOR[a.severity.value])
-            ),
+            html.Td(components.severity_badge(a.severity.value, lang)),
             html.Td(tr(f"class.{a.alert_class.value}", lang)),
             html.Td(html.A(humanise(a.title(lang), lang), href="#", id={"type": "alerts-pick", "alert": str(a.alert_id)})),
             html.Td(tr(f"state.{a.state.value}", lang)),

@@ -110,8 +110,10 @@ def pinned(snap: Snapshot, lang: Lang) -> tuple[list[Any], str]:
         return [html.Span(t("wall.none_pinned", lang))], "ioc-wall-pinned ioc-none"
     items = [html.B(t("wall.pinned", lang) + ":")]
     items += [
-        html.Span(f"{a.title(lang)} · {fmt_time(a.created_at, lang)}", className="ioc-pin") for a in new[:6]
-    ]
+        html.Span([components.severity_badge(a.severity, lang, class_name="me-2"),
+                   f"{a.title(lang)} · {fmt_time(a.created_at, lang)}"], className="ioc-pin")
+        for a in new[:6]
+    ]  # fmt: skip
     return items, "ioc-wall-pinned"
 
 
