@@ -93,3 +93,32 @@ def humanise(text: str | None, lang: str = "vi") -> str:
     out = _ID.sub(lambda m: sites.get(m.group(0), m.group(0)), out)
     out = _UBND_CODE.sub(lambda m: f"{m.group(1)} {unit_name(m.group(2))}", out)
     return _BARE_UNIT.sub(lambda m: unit_name(m.group(0)), out)
+
+
+@cache
+def _unit_shapes() -> dict[str, object]:
+    from geodata.boundaries import boundary_set_for
+
+    try:
+        bs = boundary_set_for(date.today())
+    except Exception:
+        log.exception("no boundary set in force; no unit outlines")
+        return {}
+    out: dict[str, object] = {}
+    for u in bs.features:
+        out[u.code] = u.geometry
+        out[u.full_name] = u.geometry
+        out.setdefault(u.name, u.geometry)
+    return out
+
+
+@cache
+def unit_outline(unit: str | None) -> dict[str, object] | None:
+    """The unit (by code or name) as a simplified GeoJSON feature for a small map, or None."""
+    import shapely.geometry
+
+    geom = _unit_shapes().get(" ".join((unit or "").split()))
+    if geom is None:
+        return None
+    small = geom.simplify(0.0003, preserve_topology=True)  # type: ignore[attr-defined]
+    return {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(small)}

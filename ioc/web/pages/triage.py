@@ -36,7 +36,7 @@ from ioc.tickets.privacy import reporter_view
 from ioc.tickets.routing import RoutingTable
 from ioc.tickets.store import QueueFilter, TicketRow, Viewer
 from ioc.tickets.workflow import OPEN_STATUSES, Change, Kind, Status, TransitionError, status_name
-from ioc.web import auth, components
+from ioc.web import auth, basemap, components
 from ioc.web import tickets_views as views
 from ioc.web.components import dropdown_labels
 from ioc.web.errors import user_message
@@ -44,6 +44,7 @@ from ioc.web.pages import triage_ids as tid
 from ioc.web.tickets_views import catalog, subnav
 
 dash.register_page(__name__, path="/triage", name="triage", title="IOC Hải Phòng – Phản ánh")
+basemap.register_band_switch("triage", tid.TRIAGE_MAP)
 
 NEIGHBOUR_RADIUS_M = 300.0
 
@@ -192,9 +193,11 @@ def layout(ticket: str | None = None, **_query: Any) -> html.Div:
                             dbc.Col(
                                 [
                                     dl.Map(
-                                        dl.LayerGroup(id=tid.TRIAGE_MAP_LAYER),
+                                        # The street base and the ticket's unit outline (in the layer group).
+                                        [*basemap.layers("triage", "light"), dl.LayerGroup(id=tid.TRIAGE_MAP_LAYER)],
                                         id=tid.TRIAGE_MAP, center=components.HAIPHONG_CENTER, zoom=12,
-                                        style={"height": "220px"}, className="ioc-map mb-2",
+                                        style={"height": "220px"}, className="ioc-map ioc-map-triage mb-2",
+                                        attributionControl=False,
                                     ),
                                     html.Div(html.P(t("detail.none", lang), className="text-muted"),
                                              id=tid.TRIAGE_DETAIL),
