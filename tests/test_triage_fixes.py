@@ -4,8 +4,8 @@ unit outline, time left in working hours beside the clock deadline, confirmation
 from __future__ import annotations
 
 import json
-import uuid
 import struct
+import uuid
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
