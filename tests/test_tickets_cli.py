@@ -50,7 +50,7 @@ def test_stats_by_category_to_csv(cli: typer.Typer, pg_dsn: str, tmp_path: Path)
         )
     out = tmp_path / "by-category.csv"
     result = CliRunner().invoke(
-        cli, ["tickets", "stats", "--by", "category", "--csv", str(out), "--lang", "en"]
+        cli, ["tickets", "stats", "--by", "category", "--out", str(out), "--lang", "en"]
     )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
