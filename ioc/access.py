@@ -49,7 +49,7 @@ ROLE_NAMES: Mapping[Role, tuple[str, str]] = {
     Role.TRIAGE: ("Cán bộ tiếp nhận, phân loại phản ánh", "Report triage staff"),
     Role.FINANCE: ("Tài chính – ngân sách", "Finance (budget)"),
     Role.PUBLIC_ORDER: ("Đầu mối an ninh, trật tự", "Public-order liaison"),
-    Role.DISPLAY: ("Màn hình điều hành (video wall)", "Video wall display"),
+    Role.DISPLAY: ("Màn hình tường điều hành", "Video wall display"),
     Role.ADMIN: ("Quản trị hệ thống", "System administrator"),
 }
 
