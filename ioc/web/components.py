@@ -166,7 +166,7 @@ def feed_strip(snap: Snapshot, lang: Lang, now: datetime | None = None, id: Any 
     for f in snap.feeds:
         label = f"{source_name(f.kind, lang)}: {t(f'feedhealth.{f.feed}', lang)}"
         items.append(html.Span([label, html.Small(f" · {age_text(f.newest_event_time, lang, now)}")],
-                               className=f"ioc-feed {FEED_CLASS[f.feed]}", title=f.kind,
+                               className=f"ioc-feed {FEED_CLASS[f.feed]}", title=source_name(f.kind, lang),
                                **{"data-feed": f.feed, "data-kind": f.kind}))
     failed = snap.failed
     if failed:
