@@ -89,14 +89,16 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Open (unresolved) alerts, most recently changed first."""
         from alerts.store import list_open_alerts
+        from geodata.names import humanise
         from ioc import db
+        from ioc.i18n import cli_time
 
         with db.connect(_settings().database_dsn()) as conn:
             rows = list_open_alerts(conn, now=None if all_ else datetime.now(UTC), limit=limit)
         for a in rows:
             flag = "●" if a.active else "○"
             typer.echo(f"{a.alert_id}  {flag} {a.state.value:<12} {a.severity.value:<8} {a.alert_class.value:<15} "
-                       f"{a.updated_at:%Y-%m-%d %H:%M}  {a.title(lang)}")  # fmt: skip
+                       f"{cli_time(a.updated_at)}  {humanise(a.title(lang), lang)}")  # fmt: skip
         if not rows:
             typer.echo("không có cảnh báo đang mở" if lang == "vi" else "no open alerts")
 

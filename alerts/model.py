@@ -20,6 +20,8 @@ from pathlib import Path
 import yaml
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from geodata.names import unit_name
+
 SYSTEM_ACTOR = "system"
 
 
@@ -137,6 +139,8 @@ class AgencyMap(BaseModel):
         if alert_class not in self.agencies:
             raise KeyError(f"no agency configured for alert class {alert_class.value!r}")
         a = self.agencies[alert_class]
+        # "UBND Phường Lê Chân", never "UBND 11443".
+        admin_unit = unit_name(admin_unit) if admin_unit else None
         return a.model_copy(
             update={
                 "name_vi": a.name_vi.format(admin_unit=admin_unit or self.unknown_unit_vi),
