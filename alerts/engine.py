@@ -14,8 +14,8 @@ Time comes only from event times and ``tick(now)``; the same seed and events giv
 
 from __future__ import annotations
 
+import json
 import logging
-import pickle
 import statistics
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -270,24 +270,101 @@ class AnomalyMonitor:
         return None if s is None else s.last_time
 
     def series_state(self, source_id: str) -> bytes:
-        """Detectors and counters of one series, as bytes (see :meth:`restore_series`)."""
+        """Detectors and counters of one series as compressed JSON (see :meth:`restore_series`)."""
         s = self._series[source_id]
         doc = {
-            "detectors": [(type(d).__name__, d.state()) for d in s.detectors],
-            "counters": (s.learned, s.hot, s.cool, s.active, s.severity, s.peak, s.last_time, s.pending),
+            "format": STATE_FORMAT,
+            "version": STATE_VERSION,
+            "monitor": self.id,
+            "detectors": [d.state() for d in s.detectors],
+            "counters": {
+                "learned": s.learned,
+                "hot": s.hot,
+                "cool": s.cool,
+                "active": s.active,
+                "severity": None if s.severity is None else s.severity.value,
+                "peak": s.peak,
+                "last_time": None if s.last_time is None else s.last_time.isoformat(),
+                "pending": s.pending,
+            },
         }
-        return pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL)
+        text = json.dumps(doc, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+        return STATE_MAGIC + zlib.compress(text.encode("utf-8"), 6)
 
     def restore_series(self, source_id: str, state: bytes) -> None:
-        """Resume a series from :meth:`series_state` output written by this engine."""
-        doc = pickle.loads(state)
+        """Resume a series from :meth:`series_state` output; raises :class:`StateRefused` otherwise.
+
+        The bytes are only ever parsed as JSON and their numbers filled into detectors built from
+        this engine's own configuration: a pickle (the layout before issue 15) or anything else is
+        refused, never executed.
+        """
+        doc = decode_state(state)
+        if doc.get("monitor") != self.id:
+            raise StateRefused(f"state of monitor {doc.get('monitor')!r}, not {self.id!r}")
         fresh = self._new_detectors(source_id)
-        if [n for n, _ in doc["detectors"]] != [type(d).__name__ for d in fresh]:
-            raise ValueError(f"stored detectors of {self.id}:{source_id} do not match the configured ones")
-        dets = [type(d).from_state(b) for d, (_, b) in zip(fresh, doc["detectors"], strict=True)]
-        s = _Series(dets)
-        s.learned, s.hot, s.cool, s.active, s.severity, s.peak, s.last_time, s.pending = doc["counters"]
+        stored = doc.get("detectors")
+        if not isinstance(stored, list) or len(stored) != len(fresh):
+            raise StateRefused("stored detectors do not match the configured ones")
+        dets: list[Detector] = []
+        for det, st in zip(fresh, stored, strict=True):
+            if not isinstance(st, dict) or st.get("detector") != det.name:
+                got = st.get("detector") if isinstance(st, dict) else type(st).__name__
+                raise StateRefused(f"stored detector {got!r}, configured {det.name!r}")
+            if st.get("params") != json.loads(json.dumps(det.state()["params"])):
+                raise StateRefused(f"stored {det.name} was built with other parameters than configured")
+            try:
+                dets.append(type(det).from_state(st))
+            except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+                raise StateRefused(
+                    f"stored {det.name} state is malformed ({type(exc).__name__}: {exc})"
+                ) from exc
+        try:
+            c = doc["counters"]
+            s = _Series(dets)
+            s.learned, s.hot, s.cool = int(c["learned"]), int(c["hot"]), int(c["cool"])
+            s.active = bool(c["active"])
+            s.severity = None if c["severity"] is None else Severity(c["severity"])
+            s.peak = float(c["peak"])
+            s.last_time = None if c["last_time"] is None else datetime.fromisoformat(c["last_time"])
+            if s.last_time is not None and s.last_time.tzinfo is None:
+                raise ValueError("last_time without a time zone")
+            s.pending = [{str(k): float(v) for k, v in p.items()} for p in c["pending"]]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise StateRefused(f"stored counters are malformed ({type(exc).__name__}: {exc})") from exc
         self._series[source_id] = s
+
+
+#: Saved series state: this prefix, then zlib-compressed UTF-8 JSON (``alert_models.state``).
+STATE_MAGIC = b"IOCJSON1"
+STATE_FORMAT = "ioc-alert-series"
+STATE_VERSION = 1
+MAX_STATE_BYTES = 64 * 1024 * 1024  # decompressed: a larger "state" is refused (a zip bomb, not a model)
+
+
+class StateRefused(ValueError):
+    """A stored series state this engine will not resume from; the series starts cold."""
+
+
+def decode_state(state: bytes) -> dict:
+    """The JSON document in a stored state, or :class:`StateRefused` (a pickle is never loaded)."""
+    raw = bytes(state)
+    if raw[:1] == b"\x80":
+        raise StateRefused("a pickled state from before issue 15: discarded, never unpickled")
+    if not raw.startswith(STATE_MAGIC):
+        raise StateRefused(f"not a saved series state (starts {raw[:8]!r})")
+    try:
+        inflater = zlib.decompressobj()
+        text = inflater.decompress(raw[len(STATE_MAGIC) :], MAX_STATE_BYTES)
+        if inflater.unconsumed_tail:
+            raise StateRefused(f"state larger than {MAX_STATE_BYTES} bytes")
+        doc = json.loads(text.decode("utf-8"))
+    except (zlib.error, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StateRefused(f"state is not compressed JSON ({type(exc).__name__})") from exc
+    if not isinstance(doc, dict) or doc.get("format") != STATE_FORMAT:
+        raise StateRefused("state is not a series state document")
+    if doc.get("version") != STATE_VERSION:
+        raise StateRefused(f"unsupported state version {doc.get('version')!r}")
+    return doc
 
 
 @dataclass
@@ -375,8 +452,8 @@ class AlertEngine:
             try:
                 m.restore_series(sid, state)
                 n += 1
-            except (ValueError, pickle.UnpicklingError, KeyError, TypeError) as exc:
-                log.warning("stored model of %s:%s not restored (%s); it learns afresh", mid, sid, exc)
+            except StateRefused as exc:
+                log.warning("stored model of %s:%s refused (%s); the series starts cold", mid, sid, exc)
         return n
 
 
@@ -424,5 +501,7 @@ __all__ = [
     "AnomalyMonitor",
     "EngineStats",
     "Reading",
+    "StateRefused",
+    "decode_state",
     "usual_report_rates",
 ]

@@ -103,8 +103,5 @@ def _pickle_loads_reachable_from_db() -> list[str]:
     return hits
 
 
-@pytest.mark.xfail(strict=True, reason="alerts/engine.py and alerts/detectors/base.py still unpickle model state read"
-                   " from alert_models (engine and detectors are being changed by issues 10 and 15): flip when the"
-                   " state is stored as JSON/npz")  # fmt: skip
 def test_model_state_from_the_database_is_never_unpickled() -> None:
     assert _pickle_loads_reachable_from_db() == []
