@@ -31,19 +31,21 @@ def _anomaly_rules() -> RuleConfig:
 
 
 def _events(minutes: int, seed: int = 3) -> list[TrafficEvent | AirEvent]:
-    """A day and a half of one-minute traffic and five-minute air readings, with a jam and a plume."""
+    """One-minute traffic and five-minute air readings from a Tuesday; on the third day a plume from
+    02:00 and a jam from 08:00."""
     rng = random.Random(seed)
     out: list[TrafficEvent | AirEvent] = []
     for k in range(minutes):
         t = T0 + timedelta(minutes=k)
         rush = math.exp(-(((k % 1440) - 60 * 8) ** 2) / (2 * 60.0**2))
-        jam = 1500 <= k < 1560
+        jam = 2 * 1440 + 480 <= k < 2 * 1440 + 560
         speed = (12.0 if jam else 45 - 15 * rush) + rng.gauss(0, 1.5)
         out.append(TrafficEvent(event_id=uuid.uuid4(), source_id=SEG, event_time=t, speed_kmh=max(1.0, speed),
                                 volume_vph=900 + 600 * rush + rng.gauss(0, 40), occupancy_pct=10 + 20 * rush,
                                 free_flow_kmh=50.0))  # fmt: skip
         if k % 5 == 0:
-            pm = (160.0 if 1700 <= k < 1800 else 25 + 10 * rush) + rng.gauss(0, 2)
+            plume = 2 * 1440 + 120 <= k < 2 * 1440 + 300
+            pm = (160.0 if plume else 25 + 10 * rush) + rng.gauss(0, 2)
             out.append(
                 AirEvent(event_id=uuid.uuid4(), source_id=STATION, event_time=t, pm25=pm, pm10=pm * 1.6)
             )
@@ -64,8 +66,8 @@ def _scores(engine: AlertEngine, events: list[TrafficEvent | AirEvent]) -> list[
 
 
 def test_restored_state_scores_the_rest_of_the_stream_identically() -> None:
-    events = _events(2200)
-    cut = 1700
+    events = _events(2 * 1440 + 660)
+    cut = 2 * 1440 + 60  # saved and restored in the night before the plume and the jam
     full = _scores(AlertEngine(_anomaly_rules(), seed=5), events)
     first = AlertEngine(_anomaly_rules(), seed=5)
     head = _scores(first, events[:cut])
@@ -78,7 +80,13 @@ def test_restored_state_scores_the_rest_of_the_stream_identically() -> None:
     assert resumed.restore_detector_states(states) == 2
     tail = _scores(resumed, events[cut:])
     assert head + tail == full
-    assert any(t[0] == "update" for t in full)  # the jam or the plume was seen at all
+    raised = [json.loads(t[1]) for t in full if t[0] == "update"]
+    assert {u["rule_id"] for u in raised if u["kind"] == "raise"} == {"anomaly-traffic", "anomaly-air"}
+    plume = next(u for u in raised if u["rule_id"] == "anomaly-air")
+    assert "lần mức thường lệ" in plume["detail_vi"] and "times its usual level" in plume["detail_en"]
+    jam = next(u for u in raised if u["rule_id"] == "anomaly-traffic")
+    assert "% mức thường lệ" in jam["detail_vi"] and "điểm" not in jam["detail_vi"]  # words, not a p-value
+    assert 0 < jam["value"] <= 1  # the score itself is kept for the hover
 
 
 def _tampered(blob: bytes) -> dict[str, bytes]:
@@ -129,3 +137,11 @@ def test_a_tampered_or_foreign_state_is_refused_and_the_series_starts_cold(
     fresh.process_many(events[:50])  # a cold series: learning from its first reading again
     assert monitor.learned_until(SEG) == events[49].event_time
     assert monitor._series[SEG].learned == 10  # 50 one-minute readings, 5 per observation
+
+
+def test_the_live_models_are_the_resonance_detector_with_one_parameter_set() -> None:
+    anomaly = [r for r in load_rule_config().rules if isinstance(r, AnomalyConfig)]
+    assert {r.source for r in anomaly} >= {"traffic", "air"}
+    dets = [d for r in anomaly for d in r.detectors]
+    assert {d.detector for d in dets} == {"resonance"}
+    assert len({json.dumps(d.params, sort_keys=True) for d in dets}) == 1
