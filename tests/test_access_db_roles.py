@@ -115,8 +115,5 @@ def test_the_web_role_reads_everything_its_pages_and_health_read(stack: Stack, d
     assert snap.error is None and snap.version == 1
 
 
-@pytest.mark.xfail(strict=True, reason="alerts/engine.py and alerts/detectors/base.py still unpickle model state read"
-                   " from alert_models (engine and detectors are being changed by issues 10 and 15): flip when the"
-                   " state is stored as JSON/npz")  # fmt: skip
 def test_model_state_from_the_database_is_never_unpickled() -> None:
     assert _pickle_loads_reachable_from_db() == []
