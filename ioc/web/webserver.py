@@ -16,7 +16,7 @@ from ioc.settings import Settings
 log = logging.getLogger("ioc.web.webserver")
 
 
-def serve(settings: Settings, threads: int = 16) -> None:
+def serve(settings: Settings, threads: int = 16, connections: int = 1000) -> None:
     from waitress import create_server
 
     from ioc.web.app import create_app
@@ -27,6 +27,7 @@ def serve(settings: Settings, threads: int = 16) -> None:
         host=settings.web_host,
         port=settings.web_port,
         threads=threads,
+        connection_limit=connections,  # kept-alive browsers and their push streams (waitress: 100)
         ident="ioc",
         channel_timeout=120,
     )
@@ -50,9 +51,12 @@ def serve(settings: Settings, threads: int = 16) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ioc.web.webserver", description=__doc__)
     parser.add_argument("--threads", type=int, default=16, help="waitress worker threads (default 16)")
+    parser.add_argument(
+        "--connections", type=int, default=1000, help="open connections accepted (default 1000)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve(Settings(), threads=args.threads)
+    serve(Settings(), threads=args.threads, connections=args.connections)
     return 0
 
 
