@@ -14,7 +14,7 @@ from ioc import accounts, db
 from ioc.launcher import Stack
 from ioc.settings import Settings
 
-USER, PASSWORD = "bench", "benchmark-password"
+USER, PASSWORD = "viewer", "do-thi-thong-minh-do-tai"  # not built on the user name (check_password)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -302,6 +302,7 @@ ROUTES: Mapping[str, Who] = {
     "GET /_dash-dependencies": LOGGED_IN,
     "POST /_dash-update-component": LOGGED_IN,  # then the callback's own entry decides
     "GET /layers/<digest>.json": frozenset(set(Role)),
+    "GET /live/stream": LOGGED_IN,  # push channel (ioc/web/push.py): each snapshot's version and changed layers
     "GET /basemap/<band>/<layer>.json": frozenset(set(Role)),  # open data (OSM, units), but only maps use it
     "GET /": LOGGED_IN,  # Dash's index page: then the page's entry decides by path
     "GET /<path:path>": LOGGED_IN,

@@ -20,8 +20,13 @@ def serve(settings: Settings, threads: int = 16, connections: int = 1000) -> Non
     from waitress import create_server
 
     from ioc.web.app import create_app
+    from ioc.web.push import CONFIG_MAX_STREAMS, stop_streams
 
     app = create_app(settings)
+    # Each open push stream holds a thread: leave at least 8 (and half) for requests; the rest poll.
+    app.server.config[CONFIG_MAX_STREAMS] = max(
+        0, min(threads - 8, threads // 2 if threads < 64 else threads - 32)
+    )
     server = create_server(
         app.server,
         host=settings.web_host,
@@ -34,6 +39,7 @@ def serve(settings: Settings, threads: int = 16, connections: int = 1000) -> Non
     log.info("dashboard on http://%s:%s/", settings.web_host, settings.web_port)
 
     def stop(*_: object) -> None:
+        stop_streams(app.server)  # open push streams end within a second: their threads are freed
         server.close()  # ends run(): then the process exits and the refresher thread (daemon) with it
 
     signal.signal(signal.SIGTERM, stop)
