@@ -22,7 +22,8 @@ from datetime import timedelta
 from ioc.settings import Settings
 from ioc.sources import SourceKind
 from ioc.topics import DEADLETTER, topic_for
-from streams.consumer import ConsumerConfig, SinkConsumer
+from streams.consumer import ConsumerConfig
+from streams.worker import serve
 
 
 def config_from_settings(s: Settings, kind: SourceKind) -> ConsumerConfig:
@@ -46,30 +47,17 @@ def config_from_settings(s: Settings, kind: SourceKind) -> ConsumerConfig:
     )
 
 
-LOG_FORMAT = "%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
-
-
-def _serve(kind_value: str) -> None:
-    """Run one consumer of ``kind`` until a signal (a worker process's body, and the parent's)."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, lambda *_: stop.set())
-    kind = SourceKind(kind_value)
-    SinkConsumer(config_from_settings(Settings(), kind), stop=stop, units_of=_feedback_units(kind)).run()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kind", required=True, choices=[k.value for k in SourceKind])
     parser.add_argument("--workers", type=int, default=1, help="consumer processes in the group (default 1)")
     args = parser.parse_args()
     if args.workers <= 1:
-        _serve(args.kind)
+        serve(args.kind)
         return
     ctx = multiprocessing.get_context("spawn")  # fresh interpreters: no inherited sockets or threads
     workers = [
-        ctx.Process(target=_serve, args=(args.kind,), name=f"sink-{args.kind}-{i}", daemon=True)
+        ctx.Process(target=serve, args=(args.kind,), name=f"sink-{args.kind}-{i}", daemon=True)
         for i in range(1, args.workers)
     ]
     for w in workers:
@@ -77,7 +65,7 @@ def main() -> None:
     stopping = threading.Event()
     threading.Thread(target=_watch, args=(workers, stopping), daemon=True).start()
     try:
-        _serve(args.kind)
+        serve(args.kind)
     finally:
         stopping.set()
         for w in workers:
