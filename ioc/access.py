@@ -302,8 +302,9 @@ ROUTES: Mapping[str, Who] = {
     "GET /_dash-dependencies": LOGGED_IN,
     "POST /_dash-update-component": LOGGED_IN,  # then the callback's own entry decides
     "GET /layers/<digest>.json": frozenset(set(Role)),
-    "GET /basemap/<band>/<layer>.json": frozenset(set(Role)),
-    "GET /media/sim/<ticket_id>/<int:n>.png": _DESK,  # simulated reports' photos, drawn by ioc.web.photos  # open data (OSM, units), but only maps use it
+    "GET /live/stream": LOGGED_IN,  # push channel (ioc/web/push.py): each snapshot's version and changed layers
+    "GET /basemap/<band>/<layer>.json": frozenset(set(Role)),  # open data (OSM, units), but only maps use it
+    "GET /media/sim/<ticket_id>/<int:n>.png": _DESK,  # simulated reports' photos, drawn by ioc.web.photos
     "GET /": LOGGED_IN,  # Dash's index page: then the page's entry decides by path
     "GET /<path:path>": LOGGED_IN,
     # Open311 GeoReport v2 (its own Flask app under /open311/v2): public GETs are published and
