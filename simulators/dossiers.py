@@ -123,7 +123,7 @@ def profile(site: Site, seed: int) -> UnitProfile:
         site.source_id, code,
         per_working_day=(rng.uniform(40, 90) if department else rng.uniform(16, 45)),
         online=min(0.995, max(0.05, online)), on_time=min(0.999, on_time),
-        paid_online={1: 0.85, 0: 0.63, -1: 0.40}[s] + rng.uniform(-0.05, 0.05),
+        paid_online={1: 0.90, 0: 0.75, -1: 0.50}[s] + rng.uniform(-0.05, 0.05),
         e_result={1: 0.97, 0: 0.88, -1: 0.70}[s], digitised={1: 1.0, 0: 0.97, -1: 0.85}[s] - rng.uniform(0, 0.02),
         reused={1: 0.85, 0: 0.62, -1: 0.40}[s] + rng.uniform(-0.05, 0.05),
         satisfied={1: 0.99, 0: 0.96, -1: 0.88}[s],
@@ -228,7 +228,7 @@ class DossierSource:
         if proc.fee_vnd > 0 and rng.random() < (p.paid_online if online else p.paid_online * 0.3):
             self._push(ev(DossierStep.PAID_ONLINE, at + timedelta(minutes=rng.uniform(2, 120))))
         collapse = self._collapse(p.source_id, at)
-        on_time = rng.random() < p.on_time * (1 - 0.7 * collapse)
+        on_time = rng.random() < p.on_time * (1 - 0.9 * collapse)
         if rng.random() < 0.015:  # handed back unresolved
             self._push(ev(DossierStep.RETURNED, t + (due - t) * rng.uniform(0.2, 0.9)))
             return
