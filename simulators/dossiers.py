@@ -11,8 +11,7 @@ the former quận Kiến An) lag.
 Counters and post are open on working days 07:30–17:00 (Vietnamese public holidays off); online
 filing never stops but slows at night and at weekends. Scenario incidents: ``on_time_collapse``
 (the listed units complete late, in proportion to the incident's severity) and ``dossier_outage``
-(the one-stop system is down: no dossier at all from the listed units, or every unit when none is
-listed). Each dossier's later steps are drawn at receipt and released when their time comes.
+(the one-stop system is down: no dossier at all from the listed units). Each dossier's later steps are drawn at receipt and released when their time comes.
 
 ``python -m simulators.dossiers backfill --days 30 --record F.jsonl`` (or ``--publish``) writes
 a fast history for demos and benchmarks.
@@ -163,7 +162,7 @@ class DossierSource:
 
     # -- incidents -------------------------------------------------------------------------------
     def _down(self, source_id: str, t: datetime) -> bool:
-        return any(i.severity(t) > 0 and (not i.sources or source_id in i.sources) for i in self.outages)
+        return any(i.severity(t) > 0 and source_id in i.sources for i in self.outages)
 
     def _collapse(self, source_id: str, t: datetime) -> float:
         return max((s for inc, s in self.index.at(source_id, t) if inc.cls is IncidentClass.ON_TIME_COLLAPSE),
@@ -182,7 +181,7 @@ class DossierSource:
                     continue
                 lam = p.per_working_day * frac * (counter_w * (1 - p.online) + online_w * p.online)
                 for _ in range(poisson(self.rng, lam)):
-                    at = t + (seg_end - t) * self.rng.random()
+                    at = (t + (seg_end - t) * self.rng.random()).replace(microsecond=0)
                     self._dossier(p, at, counter_w > 0)
             t = seg_end
         out: list[Event] = []
@@ -210,7 +209,10 @@ class DossierSource:
         common = {"source_id": p.source_id, "dossier_id": dossier_id, "unit": p.code}
 
         def ev(step: DossierStep, t: datetime, **kw: object) -> DossierEvent:
-            return DossierEvent(event_id=seeded_uuid(rng), event_time=t, step=step, **common, **kw)  # type: ignore[arg-type]
+            if isinstance(kw.get("due_at"), datetime):
+                kw["due_at"] = kw["due_at"].replace(microsecond=0)  # type: ignore[union-attr]
+            return DossierEvent(event_id=seeded_uuid(rng), event_time=t.replace(microsecond=0), step=step,  # whole seconds
+                                **common, **kw)  # type: ignore[arg-type]
 
         self._push(ev(DossierStep.RECEIVED, at, sector=proc.sector, procedure_code=proc.code,
                       procedure_name=proc.name, channel=channel, due_at=due, fee_vnd=proc.fee_vnd,

@@ -46,7 +46,7 @@ def store(conn: psycopg.Connection, events: list[DossierEvent], unit: str | None
 
 
 def ev(step: DossierStep, dossier: str, t: datetime, **kw: object) -> DossierEvent:
-    return DossierEvent(event_id=uuid.uuid4(), source_id="dvc-SNV", unit="SNV", dossier_id=dossier, step=step,
+    return DossierEvent(event_id=uuid.uuid4(), source_id="dvc-snv", unit="SNV", dossier_id=dossier, step=step,
                         event_time=t, **kw)  # type: ignore[arg-type]
 
 

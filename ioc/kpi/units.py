@@ -3,7 +3,7 @@ unit in force since 1 July 2025 (114 xã, phường, đặc khu).
 
 The registry is project data, ``geodata/sites/dossier_units.json`` (``python -m ioc.kpi.units``
 rewrites it, byte for byte the same): one entry per unit with ``source_id`` ``dvc-<code>``, the
-unit's code, names, level (``department`` | ``commune``), the commune's admin unit and its former
+unit's code (the id is lower-case), names, level (``department`` | ``commune``), the commune's admin unit and its former
 (pre-2025) districts, which the simulator uses to calibrate units to the June 2022 report.
 """
 
@@ -49,7 +49,7 @@ class DossierUnit:
 
     @property
     def source_id(self) -> str:
-        return f"dvc-{self.code}"
+        return f"dvc-{self.code.lower()}"
 
     def name(self, lang: str = "vi") -> str:
         return self.name_en if lang == "en" else self.name_vi
@@ -61,7 +61,7 @@ def build_registry(on: date = date(2025, 7, 1)) -> dict[str, Any]:
 
     bset = boundary_set_for(on, load_boundary_sets(DEFAULT_SETS_DIR))
     sites: list[dict[str, Any]] = [
-        {"source_id": f"dvc-{code}", "name": vi, "name_en": en, "unit": code, "level": "department",
+        {"source_id": f"dvc-{code.lower()}", "name": vi, "name_en": en, "unit": code, "level": "department",
          "admin_unit": None, "former_districts": []}
         for code, (vi, en) in DEPARTMENTS.items()
     ]  # fmt: skip

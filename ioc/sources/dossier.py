@@ -50,8 +50,8 @@ class DossierRating(StrEnum):
     UNSATISFIED = "unsatisfied"
 
 
-_RECEIVED_FIELDS = ("channel", "procedure_code", "procedure_name", "sector", "due_at", "fee_vnd",
-                    "eligible_full_online", "full_online")  # fmt: skip
+_RECEIVED_FIELDS = ("channel", "procedure_code", "procedure_name", "sector", "due_at", "eligible_full_online",
+                    "full_online")  # fmt: skip
 
 
 class DossierEvent(BaseEvent):
@@ -66,7 +66,7 @@ class DossierEvent(BaseEvent):
     procedure_name: str | None = Field(default=None, max_length=300)
     channel: DossierChannel | None = None
     due_at: AwareDatetime | None = None  # received: promised time; supplement_requested: extended time
-    fee_vnd: int | None = Field(default=None, ge=0, le=MAX_FEE_VND)
+    fee_vnd: int = Field(default=0, ge=0, le=MAX_FEE_VND)  # received: the fee or charge due (0: free)
     eligible_full_online: bool | None = None
     full_online: bool | None = None
     e_result: bool | None = None  # completed
@@ -80,8 +80,6 @@ class DossierEvent(BaseEvent):
             missing = [f for f in _RECEIVED_FIELDS if getattr(self, f) is None]
             if missing:
                 raise ValueError(f"a received dossier needs {', '.join(missing)}")
-            if self.due_at is not None and self.due_at < self.event_time:
-                raise ValueError("due_at is before the dossier was received")
             if self.full_online and not self.eligible_full_online:
                 raise ValueError("full_online requires eligible_full_online")
         if self.step is DossierStep.COMPLETED and None in (self.e_result, self.digitised, self.reused_data):
@@ -100,7 +98,7 @@ def _row(e: DossierEvent) -> tuple[Any, ...]:
 def _example() -> DossierEvent:
     t = datetime(2026, 9, 14, 2, 30, tzinfo=UTC)
     return DossierEvent(
-        event_id=uuid.UUID(int=12_001), source_id="dvc-SNV", event_time=t, dossier_id="SNV-260914-0001",
+        event_id=uuid.UUID(int=12_001), source_id="dvc-snv", event_time=t, dossier_id="SNV-260914-0001",
         step=DossierStep.RECEIVED, unit="SNV", sector="noi_vu", procedure_code="1.012345",
         procedure_name="Thủ tục thẩm định thành lập tổ chức sự nghiệp công lập", channel=DossierChannel.ONLINE,
         due_at=t + timedelta(days=10), fee_vnd=0, eligible_full_online=True, full_online=True,
