@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from geodata.sites import load_sites
 from ioc.kpi.index766 import compute

@@ -247,36 +247,71 @@ def ranking_table(tid: str, lang: Lang) -> dash_table.DataTable:
     )  # fmt: skip
 
 
-@cache
-def commune_geojson() -> dict[str, Any]:
-    """The 114 commune-level units of the set in force since July 2025, simplified for the browser."""
-    from datetime import date
+BINS: tuple[tuple[float, str], ...] = ((0.0, "#b42318"), (0.6, "#ef6c00"), (0.75, "#f9c74f"), (0.85, "#90be6d"),
+                                        (0.95, "#2e7d32"))  # share of the scale's top: lower bounds, colours
 
-    from shapely.geometry import mapping
+
+@cache
+def commune_rings() -> dict[str, tuple[tuple[list[float], list[float]], ...]]:
+    """Each commune-level unit's outer rings (lon, lat), simplified for the browser, by code."""
+    from datetime import date
 
     from geodata.boundaries import DEFAULT_SETS_DIR, boundary_set_for, load_boundary_sets
 
     bset = boundary_set_for(date(2025, 7, 1), load_boundary_sets(DEFAULT_SETS_DIR))
-    feats = [{"type": "Feature", "id": u.code, "properties": {"code": u.code},
-              "geometry": mapping(u.geometry.simplify(0.003, preserve_topology=True))} for u in bset.leaves()]  # fmt: skip
-    return {"type": "FeatureCollection", "features": feats}
+    out: dict[str, tuple[tuple[list[float], list[float]], ...]] = {}
+    for u in bset.leaves():
+        geom = u.geometry.simplify(0.002, preserve_topology=True)
+        polys = list(getattr(geom, "geoms", [geom]))
+        out[u.code] = tuple((list(p.exterior.xy[0]), list(p.exterior.xy[1])) for p in polys if not p.is_empty)
+    return out
 
 
 def choropleth(pi: PeriodIndex | None, indicator: str, lang: Lang) -> go.Figure:
-    geo = commune_geojson()
-    codes = {f["id"] for f in geo["features"]}
-    units = [u for u in (pi.units if pi else ()) if u.unit in codes]
-    vals = [value_of(u.card, indicator) for u in units]
-    scale_max = float(MAX_POINTS) if indicator == "total" else 1.0
-    fig = go.Figure(go.Choropleth(
-        geojson=geo, locations=[u.unit for u in units], z=vals, featureidkey="id", zmin=0, zmax=scale_max,
-        colorscale="RdYlGn", marker_line_width=0.4, marker_line_color="#555",
-        text=[unit_label(u.unit, lang) for u in units], hovertemplate="%{text}: %{z:.2f}<extra></extra>",
-        colorbar={"title": {"text": indicator_name(indicator, lang)[:18]}, "thickness": 14},
-    ))  # fmt: skip
-    fig.update_geos(fitbounds="locations", visible=False)
+    """The communes coloured by the indicator in five classes with a legend (plain axes: no map
+    service, no download), hover names the unit and its value."""
+    rings = commune_rings()
+    top = float(MAX_POINTS) if indicator == "total" else 1.0
+    by_unit = {u.unit: value_of(u.card, indicator) for u in (pi.units if pi else ())}
+    fig = go.Figure()
+    classes: list[list[str]] = [[] for _ in BINS] + [[]]  # the last: no data
+    for code in rings:
+        v = by_unit.get(code)
+        if v is None:
+            classes[-1].append(code)
+            continue
+        share = v / top
+        classes[max(i for i, (lo, _c) in enumerate(BINS) if share >= lo)].append(code)
+    bounds = [lo for lo, _ in BINS] + [1.0]
+    for i, codes in enumerate(classes):
+        if not codes:
+            continue
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        texts: list[str | None] = []
+        for code in codes:
+            v = by_unit.get(code)
+            label = f"{unit_label(code, lang)}: " + ("—" if v is None else
+                                                     _pts(v, lang) if indicator == "total" else _pct(v, lang))
+            for x, y in rings[code]:
+                xs += [*x, None]
+                ys += [*y, None]
+                texts += [label] * len(x) + [None]
+        if i < len(BINS):
+            lo, hi = bounds[i] * top, bounds[i + 1] * top
+            name = (f"{fmt_number(lo, lang, 0)}–{fmt_number(hi, lang, 0)}" if indicator == "total"
+                    else f"{fmt_number(lo * 100, lang, 0)}–{fmt_number(hi * 100, lang, 0)} %")
+            colour = BINS[i][1]
+        else:
+            name, colour = "—", "#d0d5dd"
+        fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", fillcolor=colour, mode="lines", name=name,
+                                 line={"color": "#ffffff", "width": 0.6}, text=texts, hoveron="fills+points",
+                                 hovertemplate="%{text}<extra></extra>"))  # fmt: skip
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1 / 0.935)  # cos(21°): metres look square
     fig.update_layout(height=480, margin={"l": 0, "r": 0, "t": 0, "b": 0}, template="plotly_white",
-                      separators=",." if lang == "vi" else ".,")  # fmt: skip
+                      legend={"orientation": "h", "y": -0.02, "title": {"text": indicator_name(indicator, lang)[:30]}},
+                      separators=",." if lang == "vi" else ".,", dragmode=False)  # fmt: skip
     return fig
 
 
