@@ -230,6 +230,10 @@ PAGES: Mapping[str, Who] = {
     "/public-order": frozenset({R.LEADER, R.PUBLIC_ORDER}),  # a scoped user sees only its units
     "/floods": frozenset({R.LEADER, R.STANDING_OFFICE, R.DEPARTMENT, R.WARD, R.OPERATOR, R.TRIAGE, R.ADMIN}),
     "/soc": frozenset({R.LEADER, R.STANDING_OFFICE, R.OPERATOR, R.ADMIN}),
+    # The leaders' cockpit (issue 12): city-wide public-service KPIs, rankings, a unit's late dossiers.
+    "/leader": frozenset({R.LEADER, R.STANDING_OFFICE, R.ADMIN}),
+    "/leader/ranking": frozenset({R.LEADER, R.STANDING_OFFICE, R.ADMIN}),
+    "/leader/unit": frozenset({R.LEADER, R.STANDING_OFFICE, R.ADMIN}),
 }
 """Pages and the roles that may open them."""
 
@@ -276,6 +280,10 @@ CALLBACKS: Mapping[str, str] = {
     "ioc.web.pages.floods.export": "/floods",
     "ioc.web.pages.floods.save": "/floods",  # and drawing flood areas needs operator or admin
     "ioc.web.pages.soc.refresh": "/soc",
+    "ioc.web.pages.leader.refresh": "/leader",
+    "ioc.web.pages.leader.download": "/leader",  # the period's report, PDF or XLSX
+    "ioc.web.pages.leader_ranking.refresh": "/leader/ranking",
+    "ioc.web.pages.leader_unit.refresh": "/leader/unit",
 }
 PAGE_ROUTER = "dash.dash.update"
 """Dash's page router, which renders a page's layout: decided by the ``pathname`` it is asked for."""
@@ -431,7 +439,10 @@ def page_allowed(principal: Principal | None, path: str) -> bool:
 
 
 def home_for(principal: Principal) -> str:
-    """Where a user lands after login: the wall for the display account, the map for others."""
+    """Where a user lands after login: the wall for the display account, the cockpit for leaders,
+    the map for others."""
+    if principal.role is Role.LEADER:
+        return "/leader"
     return "/wall" if principal.role is Role.DISPLAY else "/"
 
 

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "ioc.tickets.cli_classifier",
     "ioc.tickets.cli",
     "ioc.kpi.cli",
+    "ioc.kpi.cli_report",
     "ioc.directives.cli",
     "ioc.cli_users",
     "ioc.cli_audit",

@@ -7,6 +7,7 @@ ingest    ``ioc_ingest``  insert source rows and dead letters, keep offsets and 
 alerts    ``ioc_alerts``  read source data, write alerts, their timeline and model state
 intake    ``ioc_intake``  read feedback, write tickets and their history, overdue alerts
 web       ``ioc_web``     read the city, run the desks (tickets, alerts), accounts and sessions
+kpi       ``ioc_kpi``     read dossier events, write dossiers and the 766 counters
 ========  ==============  ==========================================================================
 
 Nobody but the migration role (the database owner that ``ioc db migrate`` / ``ioc up`` connect
@@ -79,10 +80,16 @@ ROLES: Mapping[str, ServiceRole] = {
         "open311_api_keys": R, "open311_requests": RI, "audit_log": "INSERT", "component_health": R,
         "ticket_intake_watermark": R,  # /healthz judges the intake's progress
         **_DIRECTIVE_TABLES, "flood_areas": RIU, "simulation_layers": R,
+        "dossiers": R, "dossier_counters": R,  # the leaders' cockpit (ioc.web.parts.kpi)
     }),
     # The directives worker: delivery, retries and escalation ticks.
     "directives": ServiceRole("ioc_directives", {
         **_DIRECTIVE_TABLES, "alerts": R, "tickets": R, "audit_log": "INSERT", **_HEALTH,
+    }),
+    # The dossier intake (ioc.kpi.intake): folds dossier events into dossiers and the 766 counters.
+    "kpi": ServiceRole("ioc_kpi", {
+        "dossier_events": R, "sources": R, "dossiers": RIU, "dossier_counters": RIUD, "dossier_intake_done": RI,
+        "dossier_intake_watermark": RIU, **_HEALTH,
     }),
 }  # fmt: skip
 
@@ -90,7 +97,8 @@ ROLES: Mapping[str, ServiceRole] = {
 def service_of(child: str) -> str | None:
     if child.startswith("stream-"):
         return "ingest"
-    return {"alerts": "alerts", "ticket-intake": "intake", "web": "web", "directives-worker": "directives"}.get(child)
+    return {"alerts": "alerts", "ticket-intake": "intake", "web": "web", "directives-worker": "directives",
+            "kpi-intake": "kpi"}.get(child)
 
 
 def _tables(marker: str) -> list[str]:

@@ -60,6 +60,7 @@ def supervised_processes(*, alerts: bool = True, intake: bool = True, web: bool 
     if intake:
         out["ticket-intake"] = ["-m", "ioc.tickets.intake"]
         out["directives-worker"] = ["-m", "ioc.directives.worker"]  # delivery, retries, escalation
+        out["kpi-intake"] = ["-m", "ioc.kpi.intake"]  # dossier events → dossiers and the 766 counters
     if web:
         out["web"] = ["-m", "ioc.web.webserver"]
     if simulate:
@@ -261,7 +262,7 @@ class Stack:
         """Everything fed by the stored events: alert engine, citizen-ticket intake, the directives
         worker, web server."""
         procs = supervised_processes(alerts=alerts, intake=intake, web=web, simulate=False)
-        for name in ("alerts", "ticket-intake", "directives-worker", "web"):
+        for name in ("alerts", "ticket-intake", "directives-worker", "kpi-intake", "web"):
             if name in procs:
                 self.spawn(name, procs[name])
 

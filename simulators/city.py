@@ -12,6 +12,7 @@ from ioc.sources import SourceKind
 from simulators.air import AirSource
 from simulators.base import IncidentIndex, Source
 from simulators.cameras import CameraSource
+from simulators.dossiers import DossierSource
 from simulators.reports import ReportSource
 from simulators.scenario import GroundTruth, Incident, Scenario
 from simulators.traffic import TrafficSource
@@ -65,6 +66,7 @@ class City:
             SourceKind.TRAFFIC: lambda: TrafficSource(by_kind[SourceKind.TRAFFIC], seed, index),
             SourceKind.AIR: lambda: AirSource(by_kind[SourceKind.AIR], seed, index),
             SourceKind.FEEDBACK: lambda: ReportSource(by_kind[SourceKind.FEEDBACK], seed, index),
+            SourceKind.DOSSIER: lambda: DossierSource(by_kind[SourceKind.DOSSIER], seed, index),
         }
         # Each source has its own seeded stream: a subset of kinds yields exactly the same events for them.
         self.sources: list[Source] = [

@@ -64,6 +64,8 @@ class IncidentClass(StrEnum):
     DISORDER_CLUSTER = "disorder_cluster"
     TIDE_RAIN_FLOOD = "tide_rain_flood"
     SOC_ALERT_STORM = "soc_alert_storm"
+    ON_TIME_COLLAPSE = "on_time_collapse"  # a unit's dossiers complete late (simulators/dossiers.py)
+    DOSSIER_OUTAGE = "dossier_outage"  # the one-stop system is down: no dossiers
 
 
 #: The sources a warning scenario runs (instead of the city's cameras, traffic, air and reports).

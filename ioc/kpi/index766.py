@@ -267,6 +267,23 @@ def _contribution(d: DossierRecord) -> _Contribution:
     return _Contribution(tuple(int(c) for c in counters), open_due, content)
 
 
+instant = _instant  # microseconds since the epoch, as the accumulator keeps due times
+
+#: The accumulator's integer counters, in order (the live counters table has one column each).
+COUNTER_NAMES: tuple[str, ...] = _COUNTERS
+
+
+def counters_of(d: DossierRecord) -> tuple[int, ...]:
+    """What one dossier adds to each of :data:`COUNTER_NAMES` (0 or 1 each)."""
+    return _contribution(d).counters
+
+
+def open_due_of(d: DossierRecord) -> tuple[int, bool] | None:
+    """(due instant, content) of a dossier whose on-time judgement waits for ``as_of``; else None."""
+    c = _contribution(d)
+    return None if c.open_due is None else (c.open_due, c.content)
+
+
 @dataclass(frozen=True, slots=True)
 class IndicatorCount:
     """Numerator and denominator of one indicator at one moment."""
@@ -325,6 +342,15 @@ class Index766Accumulator:
     reused_data: int = 0
     open_due: DueTimes = field(default_factory=DueTimes)
     open_due_content: DueTimes = field(default_factory=DueTimes)  # open, ≤ 1 supplement, content
+
+    @classmethod
+    def from_counters(cls, counters: Mapping[str, int], open_due: Iterable[tuple[int, bool]] = ()) -> Index766Accumulator:
+        """An accumulator rebuilt from stored counters and the (due instant, content) of open dossiers."""
+        acc = cls(**{name: int(counters.get(name, 0)) for name in _COUNTERS})
+        due = sorted(open_due)
+        acc.open_due.instants = [t for t, _ in due]
+        acc.open_due_content.instants = [t for t, content in due if content]
+        return acc
 
     def add(self, dossier: DossierRecord) -> None:
         c = _contribution(dossier)

@@ -373,7 +373,8 @@ def install(server: flask.Flask, settings: Settings, pool: ConnectionPool) -> No
 
     def landing(user: accounts.User, next_path: str) -> str:
         p = Principal(user.username, Role(user.role))
-        target = safe_next(next_path, home_for(p))
+        # "/" is the login form's default: the user's own home page (the cockpit for a leader) instead.
+        target = safe_next(next_path if next_path != "/" else None, home_for(p))
         path = target.split("?")[0]
         return target if path not in DASH_PAGES or page_allowed(p, path) else home_for(p)
 

