@@ -128,10 +128,12 @@ class Agency(BaseModel):
 
 
 class AgencyMap(BaseModel):
-    """Alert class → owning agency; ``{admin_unit}`` in a name is filled from the alert."""
+    """Alert class → owning agency; ``{admin_unit}`` in a name is filled from the alert. Keys are alert
+    classes or the owner names sources declare (``SourceSpec.owner``, e.g. ``public_services`` for the
+    dossiers, whose KPIs raise no alert class of their own)."""
 
     model_config = _FROZEN
-    agencies: dict[AlertClass, Agency]
+    agencies: dict[str, Agency]
     unknown_unit_vi: str = "phường, xã nơi phát sinh"
     unknown_unit_en: str = "the ward or commune concerned"
 
