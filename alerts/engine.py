@@ -1,12 +1,16 @@
 """The alert engine's IO-free core: rules plus per-series anomaly models, events in, alert updates out.
 
 :class:`AlertEngine` feeds every event to the configured rules (``alerts/rules.yaml``) and to the
-anomaly monitors configured there (``type: anomaly``): per traffic segment a seasonal robust z-score
-on speed and an IsolationForest on speed/volume/occupancy, per air station a seasonal robust z-score
-on PM2.5. A monitor raises one "anomaly" alert per series after several consecutive unusual
-readings, keeps it while readings stay unusual, and clears it after a run of usual ones
-(hysteresis), so one incident is one alert. Its text says why, in Vietnamese and English, e.g.
-"tốc độ 18 km/h, mức thường lệ vào Thứ Hai 08:00 là 42 ± 6".
+anomaly monitors configured there (``type: anomaly``): per traffic segment the speed, per air station
+the PM2.5, each as a ratio to its usual value now (:class:`UsualProfile`: per day type and quarter
+hour), judged by the resonance detector of issue 15 (one parameter set for every series). A monitor
+raises one "anomaly" alert per series after several consecutive unusual readings, keeps it while
+readings stay unusual, and clears it after a run of usual ones (hysteresis), so one incident is one
+alert. Its text says why in words, in Vietnamese and English, e.g. "PM2.5 150 µg/m³, gấp 6 lần mức
+thường lệ (25 µg/m³): thay đổi kéo dài"; the score itself is the alert's value.
+
+Per-series state is saved as compressed JSON (:meth:`AnomalyMonitor.series_state`) and restored
+only from data: a pickle or a damaged row is refused with a log line and the series starts cold.
 
 Time comes only from event times and ``tick(now)``; the same seed and events give the same updates.
 ``python -m alerts.engine`` runs the live service (:mod:`alerts.service`).
@@ -578,7 +582,7 @@ class AlertEngine:
 
     >>> import uuid
     >>> from datetime import UTC, datetime, timedelta
-    >>> from ioc.events import CameraEvent, Detection, DetectionType
+    >>> from ioc.sources.camera import CameraEvent, Detection, DetectionType
     >>> engine = AlertEngine(seed=7, admin_unit_of=lambda lon, lat: None)
     >>> smoke = (Detection(type=DetectionType.FIRE_SMOKE, confidence=0.9),)
     >>> t = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
