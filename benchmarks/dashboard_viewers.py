@@ -166,13 +166,17 @@ def _stream_events(v: Viewer, deadline: float):  # type: ignore[no-untyped-def]
         conn.close()
 
 
-def _viewer_process(
-    host: str, port: int, count: int, mode: str, refresh: float, start_at: float, seconds: float, out
-) -> None:  # type: ignore[no-untyped-def]
-    """A process of ``count`` viewers (threads); sends back latencies and what each viewer saw."""
+def _viewer_process(  # type: ignore[no-untyped-def]
+    host: str, port: int, count: int, mode: str, refresh: float, seconds: float, out
+) -> None:
+    """A process of ``count`` viewers (threads); sends back latencies and what each viewer saw.
+
+    One login per process (a scrypt check each: hundreds would take minutes here); its viewers share
+    the session cookie, each on its own kept-alive connection."""
     viewers = [Viewer(host, port) for _ in range(count)]
-    for v in viewers:
-        v.login()
+    viewers[0].login()
+    for v in viewers[1:]:
+        v.cookies = dict(viewers[0].cookies)
     _, deps = viewers[0].request("GET", "/_dash-dependencies")
     key = next(d["output"] for d in json.loads(deps) if f"{ids.MAP_KPI}.children" in d["output"])
     lock = threading.Lock()
@@ -181,6 +185,8 @@ def _viewer_process(
     sizes: list[int] = []
     seen: list[list[tuple[float, float]]] = [[] for _ in viewers]  # per viewer: (tick start, held at)
     errors: list[str] = []
+    out.send("ready")  # every viewer logged in: the parent sends the common start time
+    start_at = out.recv()
     deadline = start_at + seconds
 
     def record(i: int, v: Viewer, code: int, size: int, took: float) -> None:
@@ -347,19 +353,24 @@ def main() -> None:
                 args.viewers // args.procs + (1 if i < args.viewers % args.procs else 0)
                 for i in range(args.procs)
             ]
-            start_at = time.time() + 15 + args.viewers * 0.05  # every process logged in by then
             pipes, procs = [], []
             for count in per:
                 if not count:
                     continue
-                parent, child = ctx.Pipe(duplex=False)
+                parent, child = ctx.Pipe()
                 p = ctx.Process(
                     target=_viewer_process,
-                    args=(host, port, count, args.mode, args.refresh, start_at, args.seconds, child),
+                    args=(host, port, count, args.mode, args.refresh, args.seconds, child),
                 )
                 p.start()
                 pipes.append(parent)
                 procs.append(p)
+            for parent in pipes:  # logins (scrypt) are slow on a busy machine: start together after them
+                if not parent.poll(600) or parent.recv() != "ready":
+                    raise RuntimeError("a viewer process did not log in")
+            start_at = time.time() + 1.0
+            for parent in pipes:
+                parent.send(start_at)
             time.sleep(max(0.0, start_at - time.time()))
             first_batch = len(batches)
             h2, x2, t2, c2 = healthz(host, port), db_xacts(dsn), time.monotonic(), _cpu(server.pid)
