@@ -437,6 +437,8 @@ def main() -> None:
         f"{per_viewer_hour:.1f} CPU-s per viewer-hour; RSS {server_rss:.0f} MiB"
     )
     print(f"viewer errors: {errors}, reconnects: {reconnects}")
+    for text in sorted({e for r in results for e in r["errors"]})[:5]:  # type: ignore[attr-defined]
+        print(f"  e.g. {text[:200]}")
 
 
 def _up(host: str, port: int) -> bool:
