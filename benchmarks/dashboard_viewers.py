@@ -209,15 +209,30 @@ def _viewer_process(  # type: ignore[no-untyped-def]
             time.sleep(max(0.0, refresh - took))
 
     def run_push(i: int, v: Viewer) -> None:
+        """A reader thread holds the stream; this one fetches once per wake-up, however many
+        snapshots were pushed meanwhile (as a browser whose callback is still running)."""
         time.sleep(max(0.0, start_at - time.time()))
+        pending = threading.Event()
+
+        def read() -> None:
+            while time.time() < deadline:
+                try:
+                    for _event in _stream_events(v, deadline):
+                        pending.set()
+                except (OSError, http.client.HTTPException, RuntimeError):
+                    pass
+                if time.time() < deadline:
+                    v.reconnects += 1
+                    time.sleep(1.0)
+
+        threading.Thread(target=read, daemon=True).start()
         while time.time() < deadline:
-            for _event in _stream_events(v, deadline):
-                started = time.perf_counter()
-                code, size = v.poll(key)
-                record(i, v, code, size, time.perf_counter() - started)
-            if time.time() < deadline:
-                v.reconnects += 1
-                time.sleep(1.0)
+            if not pending.wait(0.5):
+                continue
+            pending.clear()
+            started = time.perf_counter()
+            code, size = v.poll(key)
+            record(i, v, code, size, time.perf_counter() - started)
 
     def guarded(fn, i: int, v: Viewer) -> None:  # type: ignore[no-untyped-def]
         try:
