@@ -166,13 +166,17 @@ def _stream_events(v: Viewer, deadline: float):  # type: ignore[no-untyped-def]
         conn.close()
 
 
-def _viewer_process(
-    host: str, port: int, count: int, mode: str, refresh: float, start_at: float, seconds: float, out
-) -> None:  # type: ignore[no-untyped-def]
-    """A process of ``count`` viewers (threads); sends back latencies and what each viewer saw."""
+def _viewer_process(  # type: ignore[no-untyped-def]
+    host: str, port: int, count: int, mode: str, refresh: float, seconds: float, out
+) -> None:
+    """A process of ``count`` viewers (threads); sends back latencies and what each viewer saw.
+
+    One login per process (a scrypt check each: hundreds would take minutes here); its viewers share
+    the session cookie, each on its own kept-alive connection."""
     viewers = [Viewer(host, port) for _ in range(count)]
-    for v in viewers:
-        v.login()
+    viewers[0].login()
+    for v in viewers[1:]:
+        v.cookies = dict(viewers[0].cookies)
     _, deps = viewers[0].request("GET", "/_dash-dependencies")
     key = next(d["output"] for d in json.loads(deps) if f"{ids.MAP_KPI}.children" in d["output"])
     lock = threading.Lock()
@@ -181,6 +185,8 @@ def _viewer_process(
     sizes: list[int] = []
     seen: list[list[tuple[float, float]]] = [[] for _ in viewers]  # per viewer: (tick start, held at)
     errors: list[str] = []
+    out.send("ready")  # every viewer logged in: the parent sends the common start time
+    start_at = out.recv()
     deadline = start_at + seconds
 
     def record(i: int, v: Viewer, code: int, size: int, took: float) -> None:
@@ -203,15 +209,30 @@ def _viewer_process(
             time.sleep(max(0.0, refresh - took))
 
     def run_push(i: int, v: Viewer) -> None:
+        """A reader thread holds the stream; this one fetches once per wake-up, however many
+        snapshots were pushed meanwhile (as a browser whose callback is still running)."""
         time.sleep(max(0.0, start_at - time.time()))
+        pending = threading.Event()
+
+        def read() -> None:
+            while time.time() < deadline:
+                try:
+                    for _event in _stream_events(v, deadline):
+                        pending.set()
+                except (OSError, http.client.HTTPException, RuntimeError):
+                    pass
+                if time.time() < deadline:
+                    v.reconnects += 1
+                    time.sleep(1.0)
+
+        threading.Thread(target=read, daemon=True).start()
         while time.time() < deadline:
-            for _event in _stream_events(v, deadline):
-                started = time.perf_counter()
-                code, size = v.poll(key)
-                record(i, v, code, size, time.perf_counter() - started)
-            if time.time() < deadline:
-                v.reconnects += 1
-                time.sleep(1.0)
+            if not pending.wait(0.5):
+                continue
+            pending.clear()
+            started = time.perf_counter()
+            code, size = v.poll(key)
+            record(i, v, code, size, time.perf_counter() - started)
 
     def guarded(fn, i: int, v: Viewer) -> None:  # type: ignore[no-untyped-def]
         try:
@@ -347,19 +368,24 @@ def main() -> None:
                 args.viewers // args.procs + (1 if i < args.viewers % args.procs else 0)
                 for i in range(args.procs)
             ]
-            start_at = time.time() + 15 + args.viewers * 0.05  # every process logged in by then
             pipes, procs = [], []
             for count in per:
                 if not count:
                     continue
-                parent, child = ctx.Pipe(duplex=False)
+                parent, child = ctx.Pipe()
                 p = ctx.Process(
                     target=_viewer_process,
-                    args=(host, port, count, args.mode, args.refresh, start_at, args.seconds, child),
+                    args=(host, port, count, args.mode, args.refresh, args.seconds, child),
                 )
                 p.start()
                 pipes.append(parent)
                 procs.append(p)
+            for parent in pipes:  # logins (scrypt) are slow on a busy machine: start together after them
+                if not parent.poll(600) or parent.recv() != "ready":
+                    raise RuntimeError("a viewer process did not log in")
+            start_at = time.time() + 1.0
+            for parent in pipes:
+                parent.send(start_at)
             time.sleep(max(0.0, start_at - time.time()))
             first_batch = len(batches)
             h2, x2, t2, c2 = healthz(host, port), db_xacts(dsn), time.monotonic(), _cpu(server.pid)
@@ -426,6 +452,8 @@ def main() -> None:
         f"{per_viewer_hour:.1f} CPU-s per viewer-hour; RSS {server_rss:.0f} MiB"
     )
     print(f"viewer errors: {errors}, reconnects: {reconnects}")
+    for text in sorted({e for r in results for e in r["errors"]})[:5]:  # type: ignore[attr-defined]
+        print(f"  e.g. {text[:200]}")
 
 
 def _up(host: str, port: int) -> bool:

@@ -65,6 +65,16 @@ def sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
+_BUILD = threading.Lock()
+
+
+def _layer_digests(view: Snapshot, lang: str) -> dict[str, str]:
+    """The layers' digests for one snapshot: built once (``payload`` caches it) while the other
+    streams wait, instead of every stream building the same layers at the same moment."""
+    with _BUILD:
+        return {lid: r.digest for lid, r in payload(view, 0, lang).items()}  # type: ignore[arg-type]
+
+
 def change(snap: Snapshot, view: Snapshot, lang: str, sent: dict[str, str] | None) -> dict[str, Any]:
     """What one stream sends for ``snap``: version, tick start, and the layer digests not yet sent.
 
@@ -72,7 +82,7 @@ def change(snap: Snapshot, view: Snapshot, lang: str, sent: dict[str, str] | Non
     not sent, for scoped users)."""
     out: dict[str, Any] = {"version": snap.version, "asof": snap.live.asof.isoformat()}
     if sent is not None:
-        digests = {lid: r.digest for lid, r in payload(view, 0, lang).items()}  # type: ignore[arg-type]
+        digests = _layer_digests(view, lang)
         out["layers"] = {lid: d for lid, d in digests.items() if sent.get(lid) != d}
         sent.update(digests)
     return out
