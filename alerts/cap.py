@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import xmlschema
 
 from alerts.model import Alert, AlertClass, AlertState, Severity
+from geodata.names import humanise, site_name, unit_name
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -88,7 +89,7 @@ def _info(root: ET.Element, alert: Alert, lang: str, web: str | None) -> None:
     _sub(info, "language", "vi-VN" if vi else "en-US")
     for cat in _CATEGORY[alert.alert_class]:
         _sub(info, "category", cat)
-    _sub(info, "event", alert.title_vi if vi else alert.title_en)
+    _sub(info, "event", humanise(alert.title_vi if vi else alert.title_en, lang))
     _sub(info, "responseType", "AllClear" if resolved else "Monitor")
     urgent = alert.severity.rank >= Severity.SEVERE.rank
     _sub(info, "urgency", "Past" if resolved else ("Immediate" if urgent else "Expected"))
@@ -98,11 +99,11 @@ def _info(root: ET.Element, alert: Alert, lang: str, web: str | None) -> None:
     _sub(code, "valueName", "IOC-rule")
     _sub(code, "value", alert.rule_id)
     _sub(info, "effective", cap_time(alert.created_at))
-    _sub(info, "senderName", alert.agency.name_vi if vi else alert.agency.name_en)
-    _sub(info, "headline", alert.title_vi if vi else alert.title_en)
+    _sub(info, "senderName", humanise(alert.agency.name_vi if vi else alert.agency.name_en, lang))
+    _sub(info, "headline", humanise(alert.title_vi if vi else alert.title_en, lang))
     detail = alert.detail_vi if vi else alert.detail_en
     if detail:
-        _sub(info, "description", detail)
+        _sub(info, "description", humanise(detail, lang))
     if web:
         _sub(info, "web", web)
     params = {
@@ -118,7 +119,8 @@ def _info(root: ET.Element, alert: Alert, lang: str, web: str | None) -> None:
         _sub(p, "valueName", name)
         _sub(p, "value", value)
     area = _sub(info, "area")
-    _sub(area, "areaDesc", alert.admin_unit or alert.source_id or ("Hải Phòng" if vi else "Hai Phong"))
+    place = unit_name(alert.admin_unit) or site_name(alert.source_id)
+    _sub(area, "areaDesc", place or ("Hải Phòng" if vi else "Hai Phong"))
     if alert.lat is not None and alert.lon is not None:
         _sub(area, "circle", f"{alert.lat:.6f},{alert.lon:.6f} {_CIRCLE_KM}")
     if alert.admin_unit:

@@ -14,8 +14,8 @@ Time comes only from event times and ``tick(now)``; the same seed and events giv
 
 from __future__ import annotations
 
+import json
 import logging
-import pickle
 import statistics
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -37,22 +37,161 @@ from alerts.rules import (
 )
 from ioc.events import Event
 from ioc.sources.air import AirEvent
+from ioc.sources.camera import CameraEvent
 from ioc.sources.feedback import FeedbackEvent
 from ioc.sources.traffic import TrafficEvent
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 log = logging.getLogger(__name__)
 
-#: Detector feature name → event attribute, per source kind.
-FEATURES: dict[str, dict[str, str]] = {
-    "traffic": {"speed": "speed_kmh", "volume": "volume_vph", "occupancy": "occupancy_pct"},
-    "air": {"pm25": "pm25", "pm10": "pm10", "no2": "no2", "so2": "so2", "o3": "o3", "co": "co"},
+
+def _vehicles(e: Event) -> float | None:
+    c = getattr(e, "counts", None)
+    return None if c is None else float(sum(c.model_dump().values()))
+
+
+#: Detector feature name → how to read it from an event, per source kind.
+FEATURES: dict[str, dict[str, Callable[[Event], float | None]]] = {
+    "traffic": {
+        "speed": lambda e: e.speed_kmh,  # type: ignore[attr-defined]
+        "volume": lambda e: e.volume_vph,  # type: ignore[attr-defined]
+        "occupancy": lambda e: e.occupancy_pct,  # type: ignore[attr-defined]
+    },
+    "air": {p: (lambda e, p=p: getattr(e, p)) for p in ("pm25", "pm10", "no2", "so2", "o3", "co")},
+    "camera": {"vehicles": _vehicles},
 }
-_EVENT_TYPES: dict[str, type[Event]] = {"traffic": TrafficEvent, "air": AirEvent}
+_EVENT_TYPES: dict[str, type[Event]] = {
+    "traffic": TrafficEvent,
+    "air": AirEvent,
+    "camera": CameraEvent,
+}
 _TITLES = {
     "traffic": ("Bất thường giao thông trên đoạn {sid}", "Unusual traffic on segment {sid}"),
     "air": ("Chất lượng không khí bất thường tại trạm {sid}", "Unusual air quality at station {sid}"),
+    "camera": ("Lưu lượng xe bất thường tại camera {sid}", "Unusual vehicle counts at camera {sid}"),
 }
+#: Name and unit of each feature in explanations (Vietnamese, English).
+_LABELS: dict[str, tuple[str, str, str]] = {
+    "speed": ("tốc độ", "speed", "km/h"),
+    "volume": ("lưu lượng", "volume", "xe/giờ"),
+    "occupancy": ("độ chiếm dụng", "occupancy", "%"),
+    "pm25": ("PM2.5", "PM2.5", "µg/m³"),
+    "pm10": ("PM10", "PM10", "µg/m³"),
+    "no2": ("NO₂", "NO₂", "µg/m³"),
+    "so2": ("SO₂", "SO₂", "µg/m³"),
+    "o3": ("O₃", "O₃", "µg/m³"),
+    "co": ("CO", "CO", "µg/m³"),
+    "vehicles": ("số xe đếm được", "vehicles counted", "xe"),
+}
+#: What kind of surprise the resonance detector saw, in words.
+_SIGNALS_VI = {
+    "spike": "thay đổi đột ngột",
+    "shift": "thay đổi kéo dài",
+    "extreme": "vượt ngoài mọi giá trị gần đây",
+    "context": "diễn biến chưa từng gặp ở đây",
+}
+_SIGNALS_EN = {
+    "spike": "a sudden change",
+    "shift": "a lasting change",
+    "extreme": "beyond every recent value",
+    "context": "a pattern not seen here before",
+}
+
+
+def _num(v: float, lang: str) -> str:
+    """3 significant figures; Vietnamese writes a decimal comma."""
+    text = f"{v:.0f}" if abs(v) >= 100 else f"{v:.1f}".rstrip("0").rstrip(".") if abs(v) >= 1 else f"{v:.2f}"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def plain_explanation(feature: str, value: float, usual: float | None, signal: str | None, lang: str) -> str:
+    """A sentence a person reads: the value, how many times its usual level, and the kind of change.
+
+    >>> plain_explanation("pm25", 150.0, 25.0, "shift", "vi")
+    'PM2.5 150 µg/m³, gấp 6 lần mức thường lệ (25 µg/m³): thay đổi kéo dài'
+    >>> plain_explanation("speed", 12.0, 42.0, "spike", "vi")
+    'tốc độ 12 km/h, chỉ bằng 29 % mức thường lệ (42 km/h): thay đổi đột ngột'
+    >>> plain_explanation("speed", 12.0, 42.0, "spike", "en")
+    'speed 12 km/h, only 29 % of its usual level (42 km/h): a sudden change'
+    """
+    vi, en, unit = _LABELS.get(feature, (feature, feature, ""))
+    sep = "" if unit == "%" else " "
+    v = f"{_num(value, lang)}{sep}{unit}".strip()
+    parts = [f"{vi if lang == 'vi' else en} {v}"]
+    if usual is not None and usual > 0:
+        u = f"{_num(usual, lang)}{sep}{unit}".strip()
+        r = value / usual
+        if lang == "vi":
+            if r >= 1.95:
+                parts.append(f"gấp {_num(round(r, 1 if r < 10 else 0), lang)} lần mức thường lệ ({u})")
+            elif r >= 1:
+                parts.append(f"cao hơn mức thường lệ {round(100 * (r - 1))} % ({u})")
+            else:
+                parts.append(f"chỉ bằng {round(100 * r)} % mức thường lệ ({u})")
+        elif r >= 1.95:
+            parts.append(f"{_num(round(r, 1 if r < 10 else 0), lang)} times its usual level ({u})")
+        elif r >= 1:
+            parts.append(f"{round(100 * (r - 1))} % above its usual level ({u})")
+        else:
+            parts.append(f"only {round(100 * r)} % of its usual level ({u})")
+    text = ", ".join(parts)
+    if signal is not None:
+        text += ": " + (_SIGNALS_VI if lang == "vi" else _SIGNALS_EN)[signal]
+    return text
+
+
+class UsualProfile:
+    """The usual value of each feature per day type (working day, weekend) and quarter hour.
+
+    The median of the last ``size`` values of the slot, once it holds ``min_count`` of them;
+    saved and restored as plain data. Weekends are Saturday and Sunday (public holidays are not
+    known here and count as working days).
+    """
+
+    def __init__(self, min_count: int = 3, size: int = 12, minutes: int = 15) -> None:
+        if min_count < 1 or size < min_count or minutes not in (5, 10, 15, 20, 30, 60):
+            raise ValueError(f"bad usual profile: min_count={min_count}, size={size}, minutes={minutes}")
+        self.min_count, self.size, self.minutes = min_count, size, minutes
+        self._slots: dict[str, dict[int, list[float]]] = {}
+
+    def _slot(self, t: datetime) -> int:
+        return (1440 if t.weekday() >= 5 else 0) + (t.hour * 60 + t.minute) // self.minutes
+
+    def usual(self, feature: str, t: datetime) -> float | None:
+        vals = self._slots.get(feature, {}).get(self._slot(t))
+        if vals is None or len(vals) < self.min_count:
+            return None
+        return statistics.median(vals)
+
+    def learn(self, x: Mapping[str, float], t: datetime) -> None:
+        slot = self._slot(t)
+        for f, v in x.items():
+            vals = self._slots.setdefault(f, {}).setdefault(slot, [])
+            vals.append(float(v))
+            if len(vals) > self.size:
+                del vals[0]
+
+    def params(self) -> dict[str, int]:
+        return {"min_count": self.min_count, "size": self.size, "minutes": self.minutes}
+
+    def dump(self) -> dict[str, object]:
+        return {
+            "params": self.params(),
+            "slots": {f: [[k, v] for k, v in d.items()] for f, d in self._slots.items()},
+        }
+
+    @classmethod
+    def load(cls, data: Mapping[str, object], params: Mapping[str, int]) -> UsualProfile:
+        if data.get("params") != dict(params):
+            raise StateRefused("stored usual values were built with other parameters than configured")
+        obj = cls(**params)
+        slots = data["slots"]
+        if not isinstance(slots, dict):
+            raise StateRefused("stored usual values are malformed")
+        obj._slots = {
+            str(f): {int(k): [float(v) for v in vs][-obj.size :] for k, vs in d} for f, d in slots.items()
+        }
+        return obj
 
 
 @dataclass(slots=True)
@@ -60,6 +199,7 @@ class _Series:
     """One monitored series: its detectors and the raise/clear counters."""
 
     detectors: list[Detector]
+    base: UsualProfile | None = None  # the usual values, when the monitor judges ratios to them
     learned: int = 0
     hot: int = 0
     cool: int = 0
@@ -69,6 +209,7 @@ class _Series:
     last_time: datetime | None = None
     usual: dict[str, tuple[tuple[int, int], float | None]] = field(default_factory=dict)
     pending: list[dict[str, float]] = field(default_factory=list)
+    shown: list[dict[str, float]] = field(default_factory=list)  # the last observation's values (not saved)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +246,9 @@ class AnomalyMonitor:
             return []
         s = self._series.get(event.source_id)
         if s is None:
-            s = self._series[event.source_id] = _Series(self._new_detectors(event.source_id))
+            s = self._series[event.source_id] = _Series(
+                self._new_detectors(event.source_id), self._new_base()
+            )
         if s.last_time is not None and event.event_time <= s.last_time:
             return []  # a replayed or out-of-order reading must not be learnt twice
         s.last_time = event.event_time
@@ -119,11 +262,17 @@ class AnomalyMonitor:
         agg = {f: statistics.median(v[f] for v in s.pending) for f in values}
         s.pending.clear()
         t = event.event_time.astimezone(LOCAL_TZ)
-        xs = [{f: agg[f] for f in d.features} for d in self.cfg.detectors]
+        raw = [{f: agg[f] for f in d.features} for d in self.cfg.detectors]
+        xs: list[dict[str, float] | None] = list(raw)
+        if s.base is not None:
+            ratios = self._ratios(s, agg, t)
+            xs = [None if ratios is None else {f: ratios[f] for f in d.features} for d in self.cfg.detectors]
         if s.learned < self.cfg.min_learned:  # still learning what is usual: nothing to judge yet
             for det, x in zip(s.detectors, xs, strict=True):
                 if x is not None:
                     det.learn_one(x, t=t)
+            if s.base is not None:
+                s.base.learn(agg, t)
             s.learned += 1
             return []
         scores: list[float] = []
@@ -135,7 +284,7 @@ class AnomalyMonitor:
                 continue
             score = det.score_one(x, t=t)
             scores.append(score)
-            on_side = self._on_side(s, dcfg, x, t)
+            on_side = self._on_side(s, dcfg, raw[i], t)
             d_hot = on_side and score >= dcfg.raise_score
             d_warm = on_side and score >= dcfg.clear_score
             hot, warm = hot or d_hot, warm or d_warm
@@ -143,8 +292,11 @@ class AnomalyMonitor:
                 best = (score / dcfg.raise_score, i)
             if not d_warm:  # protect the baseline: an incident must not teach that incidents are usual
                 det.learn_one(x, t=t)
+        if s.base is not None and not hot:  # an incident's readings must not become the usual
+            s.base.learn(agg, t)
         s.learned += 1
         self.last_reading = Reading(event.source_id, event.event_time, tuple(scores), hot, warm)
+        s.shown = raw
         return self._step(s, event, t, xs, scores, hot, warm, best)
 
     def evaluate_tick(self, now: datetime) -> list[AlertUpdate]:
@@ -179,6 +331,19 @@ class AnomalyMonitor:
         return []
 
     # -- helpers ---------------------------------------------------------------------------------
+    def _new_base(self) -> UsualProfile | None:
+        return None if self.cfg.usual is None else UsualProfile(**self.cfg.usual)
+
+    def _ratios(self, s: _Series, agg: Mapping[str, float], t: datetime) -> dict[str, float] | None:
+        """Each feature over its usual value now (None while some feature has no usual value yet)."""
+        out = {}
+        for f, v in agg.items():
+            usual = self._usual(s, f, t)
+            if usual is None:
+                return None
+            out[f] = v / max(abs(usual), 1e-6)
+        return out
+
     def _new_detectors(self, source_id: str) -> list[Detector]:
         out = []
         for i, d in enumerate(self.cfg.detectors):
@@ -188,8 +353,8 @@ class AnomalyMonitor:
 
     def _values(self, event: Event) -> dict[str, float] | None:
         """Every feature the detectors use, or None when the reading lacks one (e.g. no PM2.5)."""
-        names = FEATURES[self.cfg.source]
-        x = {f: getattr(event, names[f]) for d in self.cfg.detectors for f in d.features}
+        read = FEATURES[self.cfg.source]
+        x = {f: read[f](event) for d in self.cfg.detectors for f in d.features}
         return None if any(v is None for v in x.values()) else x
 
     def _on_side(self, s: _Series, d: SeriesDetectorConfig, x: Mapping[str, float], t: datetime) -> bool:
@@ -201,22 +366,30 @@ class AnomalyMonitor:
         if usual is None:
             return False  # no seasonal baseline for this time yet: nothing is unusual
         diff = x[feature] - usual if d.direction == "high" else usual - x[feature]
-        return diff > 0 and diff >= d.min_deviation
+        return diff > 0 and diff >= d.min_deviation and diff >= d.min_change * abs(usual)
 
     def _usual(self, s: _Series, feature: str, t: datetime) -> float | None:
         """The seasonal median of ``feature`` now, or None while the model has only its all-time
         fallback (rush hour judged against the whole day would look like a jam); recomputed each
         quarter hour, as it moves slowly."""
+        if s.base is not None:  # a median of a dozen values: cheap, and not cached (restores exactly)
+            return s.base.usual(feature, t)
         slot = (t.weekday() * 24 + t.hour, t.minute // 15)
         cached = s.usual.get(feature)
         if cached is not None and cached[0] == slot:
             return cached[1]
         value = None
         for dcfg, det in zip(self.cfg.detectors, s.detectors, strict=True):
+            if feature not in dcfg.features:
+                continue
             baseline = getattr(det, "baseline", None)
-            if baseline is not None and feature in dcfg.features:
+            if baseline is not None:
                 b = baseline(feature, t)
                 value = None if b is None or b.level == "all" else b.median
+                break
+            recent = getattr(det, "usual", None)
+            if recent is not None:
+                value = recent(feature)
                 break
         s.usual[feature] = (slot, value)
         return value
@@ -241,10 +414,20 @@ class AnomalyMonitor:
         else:
             det, x = s.detectors[which], xs[which]
             assert x is not None
-            name = self.cfg.detectors[which].detector
             value = round(scores[which], 3)
-            detail_vi = f"{det.explain(x, t=t, lang='vi')} (mô hình {name}, điểm bất thường {value:.2f})"
-            detail_en = f"{det.explain(x, t=t, lang='en')} ({name} model, anomaly score {value:.2f})"
+            why = getattr(det, "why", None)
+            if why is not None:  # resonance: the value against its usual level, in words
+                feature, signal = why(x)
+                if self.cfg.detectors[which].direction != "any":
+                    feature = self.cfg.detectors[which].features[0]
+                usual = self._usual(s, feature, t)
+                shown = s.shown[which][feature] if s.shown else x[feature]
+                detail_vi = plain_explanation(feature, shown, usual, signal, "vi")
+                detail_en = plain_explanation(feature, shown, usual, signal, "en")
+            else:
+                name = self.cfg.detectors[which].detector
+                detail_vi = f"{det.explain(x, t=t, lang='vi')} (mô hình {name}, điểm bất thường {value:.2f})"
+                detail_en = f"{det.explain(x, t=t, lang='en')} ({name} model, anomaly score {value:.2f})"
         return AlertUpdate(
             kind=kind,
             key=f"{self.id}:{sid}",
@@ -270,24 +453,115 @@ class AnomalyMonitor:
         return None if s is None else s.last_time
 
     def series_state(self, source_id: str) -> bytes:
-        """Detectors and counters of one series, as bytes (see :meth:`restore_series`)."""
+        """Detectors and counters of one series as compressed JSON (see :meth:`restore_series`)."""
         s = self._series[source_id]
         doc = {
-            "detectors": [(type(d).__name__, d.state()) for d in s.detectors],
-            "counters": (s.learned, s.hot, s.cool, s.active, s.severity, s.peak, s.last_time, s.pending),
+            "format": STATE_FORMAT,
+            "version": STATE_VERSION,
+            "monitor": self.id,
+            "detectors": [d.state() for d in s.detectors],
+            "usual": None if s.base is None else s.base.dump(),
+            "counters": {
+                "learned": s.learned,
+                "hot": s.hot,
+                "cool": s.cool,
+                "active": s.active,
+                "severity": None if s.severity is None else s.severity.value,
+                "peak": s.peak,
+                "last_time": None if s.last_time is None else s.last_time.isoformat(),
+                "pending": s.pending,
+            },
         }
-        return pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL)
+        text = json.dumps(doc, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+        return STATE_MAGIC + zlib.compress(text.encode("utf-8"), 6)
 
     def restore_series(self, source_id: str, state: bytes) -> None:
-        """Resume a series from :meth:`series_state` output written by this engine."""
-        doc = pickle.loads(state)
+        """Resume a series from :meth:`series_state` output; raises :class:`StateRefused` otherwise.
+
+        The bytes are only ever parsed as JSON and their numbers filled into detectors built from
+        this engine's own configuration: a pickle (the layout before issue 15) or anything else is
+        refused, never executed.
+        """
+        doc = decode_state(state)
+        if doc.get("monitor") != self.id:
+            raise StateRefused(f"state of monitor {doc.get('monitor')!r}, not {self.id!r}")
         fresh = self._new_detectors(source_id)
-        if [n for n, _ in doc["detectors"]] != [type(d).__name__ for d in fresh]:
-            raise ValueError(f"stored detectors of {self.id}:{source_id} do not match the configured ones")
-        dets = [type(d).from_state(b) for d, (_, b) in zip(fresh, doc["detectors"], strict=True)]
-        s = _Series(dets)
-        s.learned, s.hot, s.cool, s.active, s.severity, s.peak, s.last_time, s.pending = doc["counters"]
+        stored = doc.get("detectors")
+        if not isinstance(stored, list) or len(stored) != len(fresh):
+            raise StateRefused("stored detectors do not match the configured ones")
+        dets: list[Detector] = []
+        for det, st in zip(fresh, stored, strict=True):
+            if not isinstance(st, dict) or st.get("detector") != det.name:
+                got = st.get("detector") if isinstance(st, dict) else type(st).__name__
+                raise StateRefused(f"stored detector {got!r}, configured {det.name!r}")
+            if st.get("params") != json.loads(json.dumps(det.state()["params"])):
+                raise StateRefused(f"stored {det.name} was built with other parameters than configured")
+            try:
+                dets.append(type(det).from_state(st))
+            except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+                raise StateRefused(
+                    f"stored {det.name} state is malformed ({type(exc).__name__}: {exc})"
+                ) from exc
+        base = self._new_base()
+        stored_base = doc.get("usual")
+        if (base is None) != (stored_base is None):
+            raise StateRefused("stored usual values do not match the configuration")
+        if base is not None:
+            if not isinstance(stored_base, dict):
+                raise StateRefused("stored usual values are malformed")
+            try:
+                base = UsualProfile.load(stored_base, base.params())
+            except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+                if isinstance(exc, StateRefused):
+                    raise
+                raise StateRefused(f"stored usual values are malformed ({type(exc).__name__})") from exc
+        try:
+            c = doc["counters"]
+            s = _Series(dets, base)
+            s.learned, s.hot, s.cool = int(c["learned"]), int(c["hot"]), int(c["cool"])
+            s.active = bool(c["active"])
+            s.severity = None if c["severity"] is None else Severity(c["severity"])
+            s.peak = float(c["peak"])
+            s.last_time = None if c["last_time"] is None else datetime.fromisoformat(c["last_time"])
+            if s.last_time is not None and s.last_time.tzinfo is None:
+                raise ValueError("last_time without a time zone")
+            s.pending = [{str(k): float(v) for k, v in p.items()} for p in c["pending"]]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise StateRefused(f"stored counters are malformed ({type(exc).__name__}: {exc})") from exc
         self._series[source_id] = s
+
+
+#: Saved series state: this prefix, then zlib-compressed UTF-8 JSON (``alert_models.state``).
+STATE_MAGIC = b"IOCJSON1"
+STATE_FORMAT = "ioc-alert-series"
+STATE_VERSION = 1
+MAX_STATE_BYTES = 64 * 1024 * 1024  # decompressed: a larger "state" is refused (a zip bomb, not a model)
+
+
+class StateRefused(ValueError):
+    """A stored series state this engine will not resume from; the series starts cold."""
+
+
+def decode_state(state: bytes) -> dict:
+    """The JSON document in a stored state, or :class:`StateRefused` (a pickle is never loaded)."""
+    raw = bytes(state)
+    if raw[:1] == b"\x80":
+        raise StateRefused("a pickled state from before issue 15: discarded, never unpickled")
+    if not raw.startswith(STATE_MAGIC):
+        raise StateRefused(f"not a saved series state (starts {raw[:8]!r})")
+    try:
+        inflater = zlib.decompressobj()
+        text = inflater.decompress(raw[len(STATE_MAGIC) :], MAX_STATE_BYTES)
+        if inflater.unconsumed_tail:
+            raise StateRefused(f"state larger than {MAX_STATE_BYTES} bytes")
+        doc = json.loads(text.decode("utf-8"))
+    except (zlib.error, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StateRefused(f"state is not compressed JSON ({type(exc).__name__})") from exc
+    if not isinstance(doc, dict) or doc.get("format") != STATE_FORMAT:
+        raise StateRefused("state is not a series state document")
+    if doc.get("version") != STATE_VERSION:
+        raise StateRefused(f"unsupported state version {doc.get('version')!r}")
+    return doc
 
 
 @dataclass
@@ -375,8 +649,8 @@ class AlertEngine:
             try:
                 m.restore_series(sid, state)
                 n += 1
-            except (ValueError, pickle.UnpicklingError, KeyError, TypeError) as exc:
-                log.warning("stored model of %s:%s not restored (%s); it learns afresh", mid, sid, exc)
+            except StateRefused as exc:
+                log.warning("stored model of %s:%s refused (%s); the series starts cold", mid, sid, exc)
         return n
 
 
@@ -421,8 +695,12 @@ if __name__ == "__main__":
 __all__ = [
     "FEATURES",
     "AlertEngine",
+    "plain_explanation",
     "AnomalyMonitor",
     "EngineStats",
     "Reading",
+    "StateRefused",
+    "UsualProfile",
+    "decode_state",
     "usual_report_rates",
 ]

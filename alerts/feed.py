@@ -1,9 +1,10 @@
 """What the dashboard reads about alerts and the operator actions it performs, in one place.
 
 ``list_alerts`` filters the alerts table for the ``/alerts`` page; ``wall_alerts`` is what the wall
-pins (new, not silenced). ``act`` performs one operator action: it checks the role, changes the
-alert through :func:`alerts.store.transition` (locked row, timeline entry with who and when) and
-writes the audit log, all in one transaction.
+pins (new, not silenced). ``act`` performs one operator action: it asks the one policy
+(:mod:`ioc.access`) whether this user may act on this alert (role, then the alert's unit and agency
+against the user's scope), changes the alert through :func:`alerts.store.transition` (locked row,
+timeline entry with who and when) and writes the audit log, all in one transaction.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from psycopg.rows import dict_row
 
 from alerts.model import Alert, AlertClass, AlertState, Severity
 from alerts.store import _COLUMNS, _load, transition
-
-ACTING_ROLES = frozenset({"operator", "admin"})
+from ioc.access import RESTRICTED_ALERT_CLASSES, Action, Principal, Resource, decide
+from ioc.sources.spec import DataClass
 
 
 class OperatorAction(StrEnum):
@@ -31,7 +32,14 @@ class OperatorAction(StrEnum):
 
 
 class NotAllowed(PermissionError):
-    """The user's role may only read alerts."""
+    """The policy refuses this user the action on this alert (the message says why)."""
+
+
+def alert_resource(a: Alert) -> Resource:
+    """An alert as the policy sees it: its unit, its agency (sector) and whether its class is restricted."""
+    restricted = a.alert_class.value in RESTRICTED_ALERT_CLASSES
+    return Resource.obj("alert", admin_unit=a.admin_unit, sector=a.agency.code,
+                        data_class=DataClass.RESTRICTED if restricted else DataClass.INTERNAL)  # fmt: skip
 
 
 _LIST: LiteralString = (
@@ -78,8 +86,7 @@ def act(
     conn: psycopg.Connection,
     alert_id: uuid.UUID,
     *,
-    actor: str,
-    role: str,
+    principal: Principal,
     action: OperatorAction,
     at: datetime,
     comment: str | None = None,
@@ -88,15 +95,18 @@ def act(
 ) -> Alert:
     """One operator action, with its timeline entry and audit row in the same transaction.
 
-    Raises :class:`NotAllowed` for read-only roles, ``InvalidTransition``/``ValueError`` for an action
-    the alert's state or the input does not allow (nothing is written then)."""
+    Raises :class:`NotAllowed` when the policy refuses (decided on the locked row, so a reassigned
+    alert cannot slip through), ``InvalidTransition``/``ValueError`` for an action the alert's state
+    or the input does not allow (nothing is written then)."""
     from ioc.audit import audit
 
-    if role not in ACTING_ROLES:
-        raise NotAllowed(f"role {role!r} may not {action.value} alerts (needs one of {sorted(ACTING_ROLES)})")
+    actor = principal.username
     comment = (comment or "").strip() or None
 
     def change(a: Alert) -> Alert:
+        d = decide(principal, alert_resource(a), Action.ACT)
+        if not d:
+            raise NotAllowed(f"{actor} may not {action.value} alert {a.alert_id}: {d.reason}")
         match action:
             case OperatorAction.ACKNOWLEDGE:
                 return a.acknowledge(actor, at, comment or "")
@@ -122,4 +132,4 @@ def act(
     return alert
 
 
-__all__ = ["ACTING_ROLES", "NotAllowed", "OperatorAction", "act", "list_alerts", "wall_alerts"]
+__all__ = ["NotAllowed", "alert_resource", "OperatorAction", "act", "list_alerts", "wall_alerts"]

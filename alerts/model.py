@@ -20,6 +20,8 @@ from pathlib import Path
 import yaml
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from geodata.names import unit_name
+
 SYSTEM_ACTOR = "system"
 
 
@@ -126,10 +128,12 @@ class Agency(BaseModel):
 
 
 class AgencyMap(BaseModel):
-    """Alert class → owning agency; ``{admin_unit}`` in a name is filled from the alert."""
+    """Alert class → owning agency; ``{admin_unit}`` in a name is filled from the alert. Keys are alert
+    classes or the owner names sources declare (``SourceSpec.owner``, e.g. ``public_services`` for the
+    dossiers, whose KPIs raise no alert class of their own)."""
 
     model_config = _FROZEN
-    agencies: dict[AlertClass, Agency]
+    agencies: dict[str, Agency]
     unknown_unit_vi: str = "phường, xã nơi phát sinh"
     unknown_unit_en: str = "the ward or commune concerned"
 
@@ -137,6 +141,8 @@ class AgencyMap(BaseModel):
         if alert_class not in self.agencies:
             raise KeyError(f"no agency configured for alert class {alert_class.value!r}")
         a = self.agencies[alert_class]
+        # "UBND Phường Lê Chân", never "UBND 11443".
+        admin_unit = unit_name(admin_unit) if admin_unit else None
         return a.model_copy(
             update={
                 "name_vi": a.name_vi.format(admin_unit=admin_unit or self.unknown_unit_vi),

@@ -173,6 +173,9 @@ class SeriesDetectorConfig(BaseModel):
     # With a direction: the first feature must also differ from its usual value by this much (in its
     # own unit), so a series that hardly varies (night-time free flow) cannot alarm on a tiny change.
     min_deviation: float = Field(default=0.0, ge=0)
+    # ... and by this share of its usual value (0.25: a quarter below/above usual), so a segment whose
+    # rush hour is 20 km/h and one whose rush hour is 60 km/h are judged alike.
+    min_change: float = Field(default=0.0, ge=0, lt=1)
 
     @model_validator(mode="after")
     def _hysteresis(self) -> SeriesDetectorConfig:
@@ -193,7 +196,7 @@ class AnomalyConfig(BaseModel):
     model_config = _CFG
     type: Literal["anomaly"]
     id: str
-    source: Literal["traffic", "air"]
+    source: Literal["traffic", "air", "camera"]
     alert_class: AlertClass
     detectors: tuple[SeriesDetectorConfig, ...] = Field(min_length=1)
     aggregate: int = Field(default=1, ge=1, le=60)  # readings per observation (their median)
@@ -201,6 +204,10 @@ class AnomalyConfig(BaseModel):
     clear_after: int = Field(default=10, ge=1)
     min_learned: int = Field(default=720, ge=0)
     severe_score: float = Field(default=0.9, gt=0, le=1)
+    # Parameters of the usual-value profile kept per series (alerts.engine.UsualProfile: per day
+    # type and quarter hour): with it the detectors see each feature as a ratio to its usual value
+    # now (1.0 = usual), so a stream detector judges the departure from the daily pattern.
+    usual: dict[str, int] | None = None
 
 
 RuleSpec = Annotated[
@@ -876,7 +883,9 @@ WARNING_CONFIGS = (
 )  # fmt: skip
 
 
-def warning_rules(config: RuleConfig, admin_unit_of: AdminUnitOf | None = None, on: date | None = None) -> list:  # type: ignore[type-arg]
+def warning_rules(
+    config: RuleConfig, admin_unit_of: AdminUnitOf | None = None, on: date | None = None
+) -> list:  # type: ignore[type-arg]
     """The early-warning rules of ``config`` as :class:`alerts.warnings.WarningRule` (the scenario
     evaluation runs them directly; :func:`build_warning_rules` wraps them for the engine)."""
     from alerts.budget_rules import build_budget_rule
@@ -916,7 +925,9 @@ def build_warning_rules(config: RuleConfig, admin_unit_of: AdminUnitOf | None = 
         if alert_class_available(rule.alert_class):
             out[rule.id] = AlertRule(rule)
         else:
-            log.warning("rule %s left out: alert class %r is not declared in alerts.model", rule.id, rule.alert_class)
+            log.warning(
+                "rule %s left out: alert class %r is not declared in alerts.model", rule.id, rule.alert_class
+            )
     return out
 
 

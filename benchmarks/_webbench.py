@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,11 +9,12 @@ from pathlib import Path
 import psycopg
 from pydantic import SecretStr
 
+from benchmarks._scratch import make_scratch, remove_tree
 from ioc import accounts, db
 from ioc.launcher import Stack
 from ioc.settings import Settings
 
-USER, PASSWORD = "bench", "benchmark-password"
+USER, PASSWORD = "viewer", "do-thi-thong-minh-do-tai"  # not built on the user name (check_password)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -29,15 +29,15 @@ CHROMIUM_ARGS = [
 @contextmanager
 def database(dsn: str | None = None) -> Iterator[Settings]:
     """Settings for a migrated database with the benchmark user: ``dsn``, or an embedded server."""
-    root = Path(tempfile.mkdtemp(prefix="ioc-bench-"))
+    root: Path = make_scratch()  # removed below, at exit and on SIGTERM, secrets first
     stack = None
-    if dsn is None:
-        # No broker is needed: a placeholder bootstrap keeps the launcher from starting one.
-        stack = Stack(Settings(data_dir=root, database_url=None, kafka_bootstrap="127.0.0.1:9"))
-        settings = stack.start_services()
-    else:
-        settings = Settings(data_dir=root, database_url=SecretStr(dsn), kafka_bootstrap="127.0.0.1:9")
     try:
+        if dsn is None:
+            # No broker is needed: a placeholder bootstrap keeps the launcher from starting one.
+            stack = Stack(Settings(data_dir=root, database_url=None, kafka_bootstrap="127.0.0.1:9"))
+            settings = stack.start_services()
+        else:
+            settings = Settings(data_dir=root, database_url=SecretStr(dsn), kafka_bootstrap="127.0.0.1:9")
         db.migrate(settings.database_dsn())
         from datetime import UTC, datetime
 
@@ -54,3 +54,4 @@ def database(dsn: str | None = None) -> Iterator[Settings]:
     finally:
         if stack is not None:
             stack.stop()
+        remove_tree(root)

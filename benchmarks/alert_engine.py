@@ -1,8 +1,11 @@
 """Alert engine speed: events scored per second per core, and event-on-Kafka → alert-in-database latency.
 
-1. Throughput (no IO): a warmed-up :class:`alerts.engine.AlertEngine` (``--warmup`` of the normal
-   city's traffic and air) processes ``--hours`` of the full simulated city (all four sources, all
-   rules and anomaly models); CPU time of one thread → events per second per core.
+1. Throughput and per-event cost (no IO): a warmed-up :class:`alerts.engine.AlertEngine` (``--warmup``
+   of the normal city's traffic and air) processes ``--hours`` of the full simulated city (all four
+   sources, all rules and the resonance anomaly models); CPU time of one thread → events per second
+   per core. Each event is also timed from the moment the simulator produced it to the end of its
+   ``process`` call (generation excluded, clock ticks included): p50/p95/p99/max per source kind,
+   at least 1000 samples each.
 2. Latency (real services, started like the tests do): ``run_engine`` consumes the topics while
    background traffic readings flow at ``--rate`` events/s; every half second a camera reports smoke
    (a new alert). Latency = first time the alert row is visible in PostgreSQL − time the event was
@@ -40,18 +43,45 @@ def throughput(hours: float, warmup: timedelta, seed: int = 7) -> tuple[int, flo
     for e in tqdm(before.events(sc.start), desc="warm-up", unit="ev", leave=False):
         engine.process(e)
     city = City(sc, seed)
-    events = list(city.events(sc.start + timedelta(hours=hours)))
     tick = sc.start + timedelta(minutes=1)
+    costs: dict[str, list[float]] = {}
+    n = 0
+    clock = time.perf_counter
     t0 = time.process_time()
-    for e in events:
+    for e in city.events(sc.start + timedelta(hours=hours)):
+        produced = clock()  # the simulator has just handed the event over
         while e.event_time >= tick:
             engine.tick(tick)
             tick += timedelta(minutes=1)
         engine.process(e)
-    return len(events), time.process_time() - t0
+        costs.setdefault(str(getattr(e, "kind", type(e).__name__)), []).append(clock() - produced)
+        n += 1
+    cpu = time.process_time() - t0
+    return n, cpu, costs
+
+
+def _quantile(xs: list[float], q: float) -> float:
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+def cost_table(costs: dict[str, list[float]]) -> list[str]:
+    """Per source kind: samples and p50/p95/p99/max of the per-event cost in microseconds."""
+    lines = ["kind        samples    p50 µs    p95 µs    p99 µs    max µs"]
+    everything = sorted(c for cs in costs.values() for c in cs)
+    for kind, cs in sorted(costs.items()) + [("all", everything)]:
+        xs = sorted(cs)
+        lines.append(f"{kind:<10} {len(xs):>8} " + " ".join(
+            f"{_quantile(xs, q) * 1e6:>9.0f}" for q in (0.5, 0.95, 0.99, 1.0)))  # fmt: skip
+    return lines
 
 
 def latency(rate: float, n_alerts: int) -> list[float]:
+    """Event handed to Kafka → alert row visible in PostgreSQL, in seconds, per planted alert."""
+    with tempfile.TemporaryDirectory(prefix="ioc-bench-alerts-") as tmp:  # removed even on failure
+        return _latency(Path(tmp), rate, n_alerts)
+
+
+def _latency(root: Path, rate: float, n_alerts: int) -> list[float]:
     import psycopg
 
     from alerts.service import run_engine
@@ -64,7 +94,6 @@ def latency(rate: float, n_alerts: int) -> list[float]:
     from ioc.sources.traffic import TrafficEvent
     from ioc.topics import topic_for
 
-    root = Path(tempfile.mkdtemp(prefix="ioc-bench-alerts-"))
     with Stack(Settings(data_dir=root, database_url=None, kafka_bootstrap=None)) as stack:
         s = stack.settings
         stop, ready = threading.Event(), threading.Event()
@@ -142,9 +171,11 @@ def main() -> None:
     p.add_argument("--skip-latency", action="store_true")
     args = p.parse_args()
     if not args.skip_throughput:
-        n, cpu = throughput(args.hours, parse_duration(args.warmup))
+        n, cpu, costs = throughput(args.hours, parse_duration(args.warmup))
         print(f"throughput: {n:,} events in {cpu:.1f} s CPU = {n / cpu:,.0f} events/s per core "
               f"(all rules + anomaly models, {args.hours:g} h of the city)")  # fmt: skip
+        print("per-event cost, from the event's production to the end of its processing:")
+        print("\n".join(cost_table(costs)))
     if not args.skip_latency:
         lat = sorted(latency(args.rate, args.alerts))
         if lat:

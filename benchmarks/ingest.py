@@ -1,18 +1,23 @@
-"""Ingest benchmark: end to end through the real consumers vs. a naive INSERT-per-message loop vs. raw COPY.
+"""Ingest benchmark: the real consumers end to end vs. naive and batched loops vs. raw COPY.
 
-    python benchmarks/ingest.py [--events 500000] [--naive-events 20000] [--producers 2]
+    python benchmarks/ingest.py [--events 200000] [--workers 1] [--naive-events 5000] [--producers 2]
 
 Starts its own stack through ``ioc.launcher.Stack`` (embedded PostgreSQL + tansu in a temporary data
-directory), produces N valid events (the four kinds in equal shares) with several producer processes,
-then measures in one run:
+directory, removed at the end, secrets first, even on failure), and measures in one run:
 
-1. end to end: the real consumers (``python -m streams``, one process per kind) read the topics the
-   broker already holds and store every event; timed from starting the consumers until all N are
-   stored (group joins included), and also over the stored rows' own first-to-last ``ingested_at``;
-2. naive: one kafka-python loop over the same messages doing decode + one INSERT + one COMMIT per
-   message, into a fresh database with the same schema; run on a subset and reported as a rate;
-3. raw COPY: the rows the consumers stored, copied (binary) into a fresh database with the same
-   schema and indexes: the physical limit of loading those rows, with no Kafka and no decoding.
+1. live, the target's figure: the consumers (``python -m streams --kind K --workers W``, one group
+   per kind) are running and have their partitions; N valid events (the four kinds in equal
+   shares) are produced by several producer processes; wall-clock from the first event sent to
+   the moment all N rows are stored (polled every 0.1 s);
+2. backlog: the broker already holds the N events; fresh consumers (new group, fresh database)
+   start and store them all; timed from starting them (group joins included);
+3. naive: one kafka-python loop, decode + one INSERT + one COMMIT per message (a subset);
+4. batched: the same loop committing once per poll batch (``executemany``): the honest baseline;
+   not crash-safe (Kafka offsets are not stored with the rows, so a crash re-reads or skips);
+5. raw COPY: the stored rows copied (binary) into a fresh database: no Kafka, no decoding.
+
+Each line gives events/s and CPU-seconds per million events of the client processes and of the
+database server; the consumers' peak RSS is printed too. The target line judges the live figure.
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
+import re
+import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -31,12 +36,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psutil
 import psycopg
 from psycopg import sql
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._scratch import make_scratch, remove_tree  # noqa: E402
 from geodata.registry import sync_sources  # noqa: E402
 from geodata.sites import load_sites  # noqa: E402
 from ioc import db  # noqa: E402
@@ -51,7 +58,8 @@ from ioc.topics import TOPIC_SOURCES, topic_for  # noqa: E402
 from streams.decode import Rejected, decode  # noqa: E402
 from streams.tables import SPECS  # noqa: E402
 
-KINDS = list(SourceKind)
+# The four streamed kinds the benchmark produces (the others are not part of this load).
+KINDS = [SourceKind.CAMERA, SourceKind.TRAFFIC, SourceKind.AIR, SourceKind.FEEDBACK]
 
 
 @dataclass(frozen=True)
@@ -59,10 +67,54 @@ class Rate:
     label: str
     events: int
     seconds: float
+    client_cpu: float = float("nan")  # CPU-seconds of the client processes (consumers / loop)
+    db_cpu: float = float("nan")  # CPU-seconds of the database server's processes
+    guarantee: str = ""
 
     @property
     def per_second(self) -> float:
         return self.events / self.seconds if self.seconds > 0 else float("nan")
+
+    def cpu_per_million(self, cpu: float) -> float:
+        return cpu / self.events * 1e6 if self.events else float("nan")
+
+
+def _cpu(procs: list[psutil.Process]) -> float:
+    """User + system CPU-seconds of the living processes given."""
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def postgres_processes(root: Path) -> list[psutil.Process]:
+    """The embedded server's processes (postmaster under ``root`` and its backends, at this moment)."""
+    for p in psutil.process_iter(["name", "cmdline"]):
+        cmd = " ".join(p.info.get("cmdline") or [])
+        if (p.info.get("name") or "").startswith("postgres") and str(root) in cmd:
+            try:
+                return [p, *p.children(recursive=True)]
+            except psutil.Error:
+                return [p]
+    return []
+
+
+class DbCpu:
+    """CPU of the database server over a phase (backends that exit in between are not counted)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.start: dict[int, float] = {}
+
+    def begin(self) -> None:
+        self.start = {p.pid: _cpu([p]) for p in postgres_processes(self.root)}
+
+    def seconds(self) -> float:
+        return sum(_cpu([p]) - self.start.get(p.pid, 0.0) for p in postgres_processes(self.root))
 
 
 # -- production --------------------------------------------------------------------------------
@@ -125,10 +177,17 @@ def _wire(
     return kind.value, e.key(), e.to_json()
 
 
-def _produce_slice(bootstrap: str, prefix: str, start_i: int, count: int, seed: int) -> tuple[int, float]:
-    """Worker process: build and send events ``start_i .. start_i+count``; return (sent, seconds)."""
+def _produce_slice(
+    bootstrap: str, prefix: str, start_i: int, count: int, seed: int, env: dict[str, str]
+) -> tuple[int, float, float]:
+    """Worker process: build and send events ``start_i .. start_i+count``; return (sent, wall time of
+    the first send, CPU-seconds)."""
     from geodata.sites import load_sites
+    from ioc.crypto import default_keyring
     from ioc.kafka import make_producer
+
+    os.environ.update(env)  # the stack's settings: its personal-data key encrypts the reporters' fields
+    default_keyring.cache_clear()
 
     rng = random.Random(seed)
     sites = {k: [s.source_id for s in load_sites(k)] for k in KINDS}
@@ -138,34 +197,41 @@ def _produce_slice(bootstrap: str, prefix: str, start_i: int, count: int, seed: 
     producer = make_producer(
         bootstrap, linger_ms=20, batch_size=1024 * 1024, max_in_flight_requests_per_connection=5
     )
-    t0 = time.perf_counter()
+    c0 = time.process_time()
+    first = time.time()
     for i in range(start_i, start_i + count):
         kind, key, value = _wire(i, rng, sites, start)
         producer.send(topics[kind], key=key, value=value)
     producer.flush()
     producer.close()
-    return count, time.perf_counter() - t0
+    return count, first, time.process_time() - c0
 
 
-def produce(bootstrap: str, prefix: str, n: int, workers: int, chunk: int = 20_000) -> Rate:
-    """Build and send N events from ``workers`` processes, in chunks so the progress bar moves."""
+def produce(
+    bootstrap: str, prefix: str, n: int, workers: int, env: dict[str, str], chunk: int = 0
+) -> tuple[Rate, float]:
+    """Build and send N events from ``workers`` processes; return the rate and the first send's wall time."""
+    chunk = chunk or max(1000, min(20_000, -(-n // (4 * workers))))  # every producer busy, the bar moves
     starts = range(0, n, chunk)
-    t0 = time.perf_counter()
     with ProcessPoolExecutor(workers) as pool, tqdm(total=n, desc="producing", unit="ev") as bar:
+        pool.submit(time.sleep, 0).result()  # the pool's processes exist before the clock starts
+        t0 = time.time()
         futures = [
-            pool.submit(_produce_slice, bootstrap, prefix, s, min(chunk, n - s), 1000 + s) for s in starts
+            pool.submit(_produce_slice, bootstrap, prefix, s, min(chunk, n - s), 1000 + s, env)
+            for s in starts
         ]
+        first, cpu = float("inf"), 0.0
         for f in as_completed(futures):
-            sent, _ = f.result()
+            sent, at, c = f.result()
+            first, cpu = min(first, at), cpu + c
             bar.update(sent)
+        seconds = time.time() - t0
     return Rate(
-        f"production ({workers} producer processes, build + JSON + send, acks=all)",
-        n,
-        time.perf_counter() - t0,
-    )
+        f"production ({workers} producer processes, build + JSON + send, acks=all)", n, seconds, cpu
+    ), first
 
 
-# -- 1. end to end -----------------------------------------------------------------------------
+# -- 1. and 2. the real consumers -------------------------------------------------------------
 
 
 def stored_per_kind(dsn: str) -> dict[str, int]:
@@ -173,53 +239,166 @@ def stored_per_kind(dsn: str) -> dict[str, int]:
         return dict(conn.execute("SELECT kind, accepted + rejected FROM ingest_stats").fetchall())
 
 
-def end_to_end(stack: Stack, n: int, timeout: float) -> tuple[Rate, Rate]:
-    dsn = stack.settings.database_dsn()
-    want = Counter(KINDS[i % 4].value for i in range(n))
-    finished: dict[str, float] = {}
+_ASSIGNED = re.compile(r"^\S+ \S+ (\d+) streams\.consumer INFO assigned \[([\d, ]*)\]", re.M)
+
+
+class Consumers:
+    """``python -m streams --kind K --workers W`` for every kind, as the launcher runs them."""
+
+    def __init__(self, stack: Stack, dsn: str, group_prefix: str, workers: int, tag: str) -> None:
+        self.workers, self.partitions = workers, stack.settings.topic_partitions
+        env = stack.child_env()
+        env.update(IOC_DATABASE_URL=dsn, IOC_CONSUMER_GROUP_PREFIX=group_prefix)
+        root = Path(stack.settings.data_dir)
+        self.logs = {k: root / f"bench-{tag}-{k.value}.log" for k in KINDS}
+        self.procs: list[subprocess.Popen[bytes]] = []
+        for k in KINDS:
+            with open(self.logs[k], "wb") as out:
+                self.procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "streams", "--kind", k.value, "--workers", str(workers)],
+                        env=env,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        stdin=subprocess.DEVNULL,
+                    )
+                )
+
+    def processes(self) -> list[psutil.Process]:
+        out: list[psutil.Process] = []
+        for p in self.procs:
+            try:
+                top = psutil.Process(p.pid)
+                out += [top, *top.children(recursive=True)]
+            except psutil.Error:
+                pass
+        return out
+
+    def ready(self) -> bool:
+        """Every worker has logged an assignment and, per kind, the latest ones cover all partitions."""
+        for k in KINDS:
+            latest: dict[str, set[int]] = {}
+            for pid, parts in _ASSIGNED.findall(self.logs[k].read_text(errors="replace")):
+                latest[pid] = {int(x) for x in parts.split(",") if x.strip()}
+            if len(latest) < self.workers or set().union(*latest.values()) != set(range(self.partitions)):
+                return False
+        return True
+
+    def wait_ready(self, timeout: float = 90.0) -> float:
+        t0 = time.perf_counter()
+        while not self.ready():
+            if any(p.poll() is not None for p in self.procs):
+                raise RuntimeError(f"a consumer exited; see {list(self.logs.values())}")
+            if time.perf_counter() - t0 > timeout:
+                raise TimeoutError("consumers did not get their partitions")
+            time.sleep(0.2)
+        time.sleep(1.0)  # a late joiner's rebalance settles
+        return time.perf_counter() - t0
+
+    def peak_rss_mib(self) -> float:
+        """Largest peak resident set (VmHWM) among the consumer processes."""
+        peak = 0
+        for p in self.processes():
+            try:
+                for line in Path(f"/proc/{p.pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+            except OSError:
+                pass
+        return peak / 1024
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def wait_stored(dsn: str, n: int, timeout: float, desc: str) -> float:
+    """Poll the counters every 0.1 s until ``n`` events are stored; return that moment's wall time."""
     t0 = time.perf_counter()
-    stack.start_consumers()
-    with tqdm(total=n, desc="consumers → PostgreSQL", unit="ev") as bar:
+    with tqdm(total=n, desc=desc, unit="ev") as bar:
         done = 0
         while done < n:
             if time.perf_counter() - t0 > timeout:
                 raise TimeoutError(f"only {done} of {n} events stored after {timeout:.0f} s")
-            time.sleep(0.25)
-            per_kind = stored_per_kind(dsn)
-            for kind, count in per_kind.items():
-                if count >= want[kind] and kind not in finished:
-                    finished[kind] = time.perf_counter() - t0
-            now = sum(per_kind.values())
+            time.sleep(0.1)
+            now = sum(stored_per_kind(dsn).values())
             bar.update(now - done)
             done = now
-    wall = time.perf_counter() - t0
-    print(
-        "each consumer finished its kind after (s, from consumers start):",
-        ", ".join(f"{k} {v:.1f}" for k, v in sorted(finished.items(), key=lambda kv: kv[1])),
-    )
-    for name in list(stack.children):
-        stack.stop_child(name)
+    return time.time()
+
+
+def check_exactly_once(dsn: str, n: int, what: str) -> None:
+    """Every event stored once: N rows, no dead letters, counters equal to the rows."""
     with psycopg.connect(dsn) as conn:
         rows = 0
-        first, last = None, None
         for spec in SPECS.values():
-            r = conn.execute(
-                sql.SQL("SELECT count(*), min(ingested_at), max(ingested_at) FROM {}").format(
-                    sql.Identifier(spec.table)
-                )
-            ).fetchone()
-            assert r is not None
-            rows += r[0]
-            first = r[1] if first is None or r[1] < first else first
-            last = r[2] if last is None or r[2] > last else last
+            r = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(spec.table))).fetchone()
+            rows += r[0] if r else 0
         dead = conn.execute("SELECT count(*) FROM deadletter").fetchone()[0]  # type: ignore[index]
+        why = conn.execute("SELECT kind, reason, count(*) FROM deadletter GROUP BY 1, 2 LIMIT 5").fetchall()
     if rows != n or dead:
-        raise RuntimeError(f"end to end stored {rows} rows and {dead} dead letters for {n} events")
-    assert first is not None and last is not None
-    # ingested_at is now() of each batch's transaction start: the last batch's own duration is not in it.
-    return (
-        Rate("end to end, consumers start → all stored (group joins included)", n, wall),
-        Rate("end to end, first → last batch stored (sustained)", n, (last - first).total_seconds()),
+        raise RuntimeError(f"{what} stored {rows} rows and {dead} dead letters for {n} events: {why}")
+
+
+def live(
+    stack: Stack, root: Path, n: int, producers: int, workers: int, timeout: float
+) -> tuple[Rate, Rate, float]:
+    """Consumers up first, then production: first event sent → last row stored (the target's figure)."""
+    dsn = stack.settings.database_dsn()
+    consumers = Consumers(stack, dsn, stack.settings.consumer_group_prefix, workers, "live")
+    pg = DbCpu(root)
+    try:
+        joined = consumers.wait_ready()
+        print(f"consumers ready ({4 * workers} processes, partitions assigned) after {joined:.1f} s")
+        procs = consumers.processes()
+        cpu0 = _cpu(procs)
+        pg.begin()
+        env = {k: v for k, v in stack.child_env().items() if k.startswith("IOC_")}
+        prod, first = produce(
+            stack.settings.kafka_bootstrap or "", stack.settings.topic_prefix, n, producers, env
+        )
+        last = wait_stored(dsn, n, timeout, "live: consumers → PostgreSQL")
+        cpu, dbcpu, rss = _cpu(procs) - cpu0, pg.seconds(), consumers.peak_rss_mib()
+    finally:
+        consumers.stop()
+    check_exactly_once(dsn, n, "live")
+    rate = Rate(
+        f"ours, live: first event sent → last row stored ({workers} worker(s)/kind)",
+        n,
+        last - first,
+        cpu,
+        dbcpu,
+        "exactly once (rows + offsets in one transaction, event-id ledger)",
+    )
+    return rate, prod, rss
+
+
+def backlog(stack: Stack, root: Path, n: int, workers: int, timeout: float) -> Rate:
+    """The broker holds N events; fresh consumers (new group, fresh database) store them all."""
+    dsn = fresh_database(stack.settings.database_dsn(), "bench_backlog")
+    pg = DbCpu(root)
+    pg.begin()
+    t0 = time.time()
+    consumers = Consumers(stack, dsn, "bench-backlog", workers, "backlog")
+    try:
+        last = wait_stored(dsn, n, timeout, "backlog: consumers → PostgreSQL")
+        cpu, dbcpu = _cpu(consumers.processes()), pg.seconds()
+    finally:
+        consumers.stop()
+    check_exactly_once(dsn, n, "backlog")
+    return Rate(
+        "ours, backlog: consumers start → last row stored (start-up CPU incl.)",
+        n,
+        last - t0,
+        cpu,
+        dbcpu,
+        "exactly once",
     )
 
 
@@ -237,14 +416,15 @@ def fresh_database(admin_dsn: str, name: str) -> str:
     return dsn
 
 
-def naive(stack: Stack, limit: int) -> Rate:
-    """decode + one INSERT + one COMMIT per message, over the first ``limit`` messages of the four topics."""
+def naive(stack: Stack, root: Path, limit: int, *, per_batch: bool = False) -> Rate:
+    """decode + one INSERT per message over the first ``limit`` messages of the four topics; one
+    COMMIT per message, or (``per_batch``) one ``executemany`` per kind and one COMMIT per poll."""
     from kafka import KafkaConsumer, TopicPartition
 
     from streams.consumer import load_known_sources, load_site_units
 
     s = stack.settings
-    dsn = fresh_database(s.database_dsn(), "bench_naive")
+    dsn = fresh_database(s.database_dsn(), "bench_batched" if per_batch else "bench_naive")
     consumer = KafkaConsumer(bootstrap_servers=s.kafka_bootstrap, group_id=None, enable_auto_commit=False)
     tps = [TopicPartition(topic_for(k, s.topic_prefix), p) for k in KINDS for p in range(s.topic_partitions)]
     consumer.assign(tps)
@@ -258,14 +438,18 @@ def naive(stack: Stack, limit: int) -> Rate:
             sql.SQL(", ").join(sql.Placeholder() * len(cols)),
         )
     done = 0
-    with psycopg.connect(dsn) as conn, tqdm(total=limit, desc="naive INSERT + COMMIT", unit="ev") as bar:
+    desc = "batched: COMMIT per poll" if per_batch else "naive: INSERT + COMMIT"
+    pg = DbCpu(root)
+    with psycopg.connect(dsn) as conn, tqdm(total=limit, desc=desc, unit="ev") as bar:
         known, units = load_known_sources(conn), load_site_units(conn)
         conn.commit()
         late_before = datetime.now(UTC) - timedelta(hours=1)
-        t0 = time.perf_counter()
+        pg.begin()
+        c0, t0 = time.process_time(), time.perf_counter()
         while done < limit:
-            for tp, msgs in consumer.poll(timeout_ms=500, max_records=500).items():
+            for tp, msgs in consumer.poll(timeout_ms=500, max_records=500 if not per_batch else 5000).items():
                 kind = TOPIC_SOURCES[tp.topic.removeprefix(s.topic_prefix)]
+                rows = []
                 for m in msgs:
                     if done >= limit:
                         break
@@ -275,19 +459,44 @@ def naive(stack: Stack, limit: int) -> Rate:
                     row = SPECS[kind].row(
                         event, late=event.event_time < late_before, admin_unit=units.get(event.source_id)
                     )
+                    done += 1
+                    if per_batch:
+                        rows.append(row)
+                        continue
                     conn.execute(queries[kind], row)
                     conn.commit()
-                    done += 1
                     bar.update()
-        seconds = time.perf_counter() - t0
+                if per_batch and rows:
+                    with conn.cursor() as cur:
+                        cur.executemany(queries[kind], rows)
+                    conn.commit()
+                    bar.update(len(rows))
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        dbcpu = pg.seconds()
     consumer.close()
-    return Rate(f"naive, one INSERT + COMMIT per message ({limit} messages)", done, seconds)
+    if per_batch:
+        return Rate(
+            f"batched: executemany + one COMMIT per poll ({limit} messages)",
+            done,
+            seconds,
+            cpu,
+            dbcpu,
+            "none: offsets not stored with the rows; a crash re-reads or skips a batch",
+        )
+    return Rate(
+        f"naive: one INSERT + COMMIT per message ({limit} messages)",
+        done,
+        seconds,
+        cpu,
+        dbcpu,
+        "at least once at best: offsets not stored with the rows",
+    )
 
 
 # -- 3. raw COPY -------------------------------------------------------------------------------
 
 
-def raw_copy(stack: Stack) -> Rate:
+def raw_copy(stack: Stack, root: Path) -> Rate:
     """COPY (binary) the stored rows into a fresh database with the same schema: the physical limit."""
     src = stack.settings.database_dsn()
     dst = fresh_database(src, "bench_copy")
@@ -306,8 +515,10 @@ def raw_copy(stack: Stack) -> Rate:
             n += conn.execute(
                 sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(spec.table))
             ).fetchone()[0]  # type: ignore[index]
+    pg = DbCpu(root)
     with psycopg.connect(dst) as conn:
-        t0 = time.perf_counter()
+        pg.begin()
+        c0, t0 = time.process_time(), time.perf_counter()
         for spec in tqdm(list(SPECS.values()), desc="raw COPY", unit="table"):
             cols = sql.SQL(", ").join(map(sql.Identifier, spec.all_columns))
             with conn.cursor().copy(
@@ -316,8 +527,16 @@ def raw_copy(stack: Stack) -> Rate:
                 for chunk in buffers[spec.table]:
                     copy.write(chunk)
         conn.commit()
-        seconds = time.perf_counter() - t0
-    return Rate("raw COPY of the same rows (binary, one transaction, same indexes)", n, seconds)
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        dbcpu = pg.seconds()
+    return Rate(
+        "raw COPY: the same rows (binary, one transaction, same indexes)",
+        n,
+        seconds,
+        cpu,
+        dbcpu,
+        "n/a (no consumer)",
+    )
 
 
 # -- where the time goes ------------------------------------------------------------------------
@@ -394,27 +613,30 @@ def stages(stack: Stack, limit: int, batch: int) -> None:
 
 # -- main --------------------------------------------------------------------------------------
 
+TARGET = 50_000  # events/s end to end, wall-clock first event → last row (issue 16)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--events", type=int, default=500_000)
-    parser.add_argument("--naive-events", type=int, default=20_000, help="messages for the naive path")
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--workers", type=int, default=1, help="consumer processes per kind (one group)")
+    parser.add_argument("--naive-events", type=int, default=5_000, help="messages for the naive loop")
+    parser.add_argument("--batched-events", type=int, default=50_000, help="messages for the batched loop")
     parser.add_argument("--producers", type=int, default=2, help="producer processes")
     parser.add_argument("--partitions", type=int, default=3)
+    parser.add_argument("--no-backlog", action="store_true", help="skip the backlog run")
     parser.add_argument(
         "--batch-max-records", type=int, default=None, help="consumer batch size (default: Settings)"
     )
     parser.add_argument(
-        "--stages", type=int, default=20_000, help="messages per kind for the stage breakdown (0: skip)"
+        "--stages", type=int, default=10_000, help="messages per kind for the stage breakdown (0: skip)"
     )
-    parser.add_argument(
-        "--timeout", type=float, default=1800.0, help="give up the end-to-end wait after this"
-    )
+    parser.add_argument("--timeout", type=float, default=600.0, help="give up a wait for rows after this")
     args = parser.parse_args()
 
-    root = Path(tempfile.mkdtemp(prefix="ioc-bench-"))
+    root = make_scratch()  # removed at the end, at exit and on SIGTERM, secrets first
     update: dict[str, object] = {
         "data_dir": root,
         "database_url": None,
@@ -424,55 +646,68 @@ def main() -> None:
     if args.batch_max_records:
         update["batch_max_records"] = args.batch_max_records
     settings = Settings(**update)  # type: ignore[arg-type]
-    print(f"ioc ingest benchmark: {args.events} events, {os.cpu_count()} CPUs, data dir {root}")
+    load0 = os.getloadavg()
+    print(f"ioc ingest benchmark: {args.events} events, {os.cpu_count()} CPUs, load {load0[0]:.2f} (1 min)")
+    bl = None
     try:
         with Stack(settings) as stack:
+            from ioc.crypto import default_keyring
+
+            # This process decodes and builds rows too (naive, batched, stages): the stack's key.
+            os.environ.update({k: v for k, v in stack.child_env().items() if k.startswith("IOC_")})
+            default_keyring.cache_clear()
             with psycopg.connect(stack.settings.database_dsn()) as conn:
                 flavour = db.current_flavour(conn).value
                 version = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
             print(
                 f"PostgreSQL {version} ({flavour}), broker {stack.settings.kafka_bootstrap},"
                 f" {args.partitions} partitions/topic, batch_max_records={stack.settings.batch_max_records},"
-                f" sink_mode={stack.settings.sink_mode}"
+                f" sink_mode={stack.settings.sink_mode}, {args.workers} consumer worker(s) per kind"
             )
-            prod = produce(
-                stack.settings.kafka_bootstrap or "", stack.settings.topic_prefix, args.events, args.producers
-            )
+            ours, prod, rss = live(stack, root, args.events, args.producers, args.workers, args.timeout)
             print(f"{prod.label}: {prod.per_second:,.0f} events/s ({prod.seconds:.1f} s)")
-            print("the broker now holds every event; the consumers start only after production has finished")
-            e2e, sustained = end_to_end(stack, args.events, args.timeout)
-            for r in (e2e, sustained):
-                print(f"{r.label}: {r.per_second:,.0f} events/s ({r.seconds:.1f} s)")
-            nv = naive(stack, min(args.naive_events, args.events))
-            cp = raw_copy(stack)
+            print(f"{ours.label}: {ours.per_second:,.0f} events/s ({ours.seconds:.1f} s)")
+            if not args.no_backlog:
+                bl = backlog(stack, root, args.events, args.workers, args.timeout)
+                print(f"{bl.label}: {bl.per_second:,.0f} events/s ({bl.seconds:.1f} s)")
+            nv = naive(stack, root, min(args.naive_events, args.events))
+            bt = naive(stack, root, min(args.batched_events, args.events), per_batch=True)
+            cp = raw_copy(stack, root)
             if args.stages:
                 stages(stack, min(args.stages, args.events // 4), stack.settings.batch_max_records)
     finally:
-        for _ in range(10):  # a server that just stopped may still be closing files in the data dir
-            shutil.rmtree(root, ignore_errors=True)
-            if not root.exists():
-                break
-            time.sleep(1)
+        remove_tree(root)
+    load1 = os.getloadavg()
 
-    print("\nResults (events/s)")
-    for r in (e2e, sustained, nv, cp):
-        print(f"  {r.label:<70} {r.per_second:>12,.0f}   ({r.events} in {r.seconds:.1f} s)")
-    print(f"  {'production (for reference)':<70} {prod.per_second:>12,.0f}")
-    print("Ratios")
+    rates = [r for r in (ours, bl, nv, bt, cp) if r is not None]
+    print(f"\nResults (load average {load0[0]:.2f} at start, {load1[0]:.2f} at end; {os.cpu_count()} CPUs)")
+    print(f"  {'':<72} {'events/s':>10} {'client CPU-s/M':>15} {'db CPU-s/M':>11}")
+    for r in rates:
+        print(
+            f"  {r.label:<72} {r.per_second:>10,.0f} {r.cpu_per_million(r.client_cpu):>15,.0f}"
+            f" {r.cpu_per_million(r.db_cpu):>11,.0f}   ({r.events} in {r.seconds:.1f} s)"
+        )
     print(
-        f"  ours / naive       {e2e.per_second / nv.per_second:8.1f}×   (sustained: {sustained.per_second / nv.per_second:.1f}×)"
+        f"  {'production (for reference; producer CPU in client column)':<72} {prod.per_second:>10,.0f}"
+        f" {prod.cpu_per_million(prod.client_cpu):>15,.0f}"
     )
+    print(f"Peak RSS of a consumer process (live run): {rss:.0f} MiB")
+    print("On a consumer crash (kill -9):")
+    for r in rates:
+        print(f"  {r.label.split(':')[0]:<16} {r.guarantee}")
+    print("Ratios (events/s)")
+    print(f"  ours live / naive      {ours.per_second / nv.per_second:8.1f}×")
+    print(f"  ours live / batched    {ours.per_second / bt.per_second:8.2f}×")
+    print(f"  ours live / raw COPY   {ours.per_second / cp.per_second:8.2f}")
+    if bl is not None:
+        print(f"  ours backlog / batched {bl.per_second / bt.per_second:8.2f}×")
+    met = ours.per_second >= TARGET
     print(
-        f"  ours / raw COPY    {e2e.per_second / cp.per_second:8.2f}    (sustained: {sustained.per_second / cp.per_second:.2f})"
+        f"Target (≥ {TARGET:,} events/s end to end, wall-clock first event → last row): "
+        f"{'met' if met else 'NOT met'} ({ours.per_second:,.0f} events/s)"
     )
-    # The issue's target is the sustained end-to-end rate; the figure with start-up and group joins
-    # (about 3 s per consumer on the embedded broker) is printed beside it so nothing is hidden.
-    target = sustained.per_second >= 20_000 and sustained.per_second >= 20 * nv.per_second
-    print(
-        f"Target (≥ 20 000 events/s sustained end to end and ≥ 20× naive): {'met' if target else 'NOT met'}"
-        f" (with start-up and group joins: {e2e.per_second:,.0f} events/s, {e2e.per_second / nv.per_second:.1f}× naive)"
-    )
-    print(f"Naive rate measured on {nv.events} messages and taken as the rate for all {args.events}.")
+    print("Target (≥ 2× Quix Streams in the same run): not judged here (no peer in this benchmark)")
+    print(f"Naive and batched rates measured on {nv.events} and {bt.events} messages.")
     counts = Counter(KINDS[i % 4].value for i in range(args.events))
     print(f"Mix: {dict(counts)}")
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -121,6 +122,16 @@ def healthz(port: int) -> dict:
         return {}
 
 
+def _remove(data_dir: Path) -> None:
+    """The run's folder holds a database and secrets (initial admin password, role passwords): secrets
+    first, then the database and the broker's files, whatever happened; the logs stay for a post-mortem."""
+    for secret in [*data_dir.rglob("initial-admin-password"), *data_dir.rglob("db-roles/*")]:
+        secret.unlink(missing_ok=True)
+    for child in data_dir.iterdir() if data_dir.exists() else ():
+        if child.name != "logs":
+            shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--minutes", type=float, default=30.0)
@@ -186,9 +197,11 @@ def main() -> int:
             up.send_signal(signal.SIGINT)
             try:
                 up.wait(90)
-            except subprocess.TimeoutExpired:
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):  # a second Ctrl-C must not leave orphans
                 os.killpg(up.pid, signal.SIGKILL)
+                up.wait()
         log.close()
+        _remove(data_dir)
     w = warmup * 60
     print(f"\nResults after {args.minutes:g} min ({warmup:g} min warm-up), speed {args.speed:g}x")
     print(f"{'child':<18}{'RSS warm MiB':>13}{'RSS end':>9}{'RSS %/h':>9}{'fds warm':>9}{'fds end':>8}{'fds /h':>8}"

@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from geodata import overlays
+from ioc.i18n import cli_time
 
 
 def _dsn() -> str:
@@ -75,7 +76,7 @@ def register(app: typer.Typer) -> None:
         with db.connect(_dsn()) as conn:
             layers = overlays.simulation_layers(conn, limit=100)
         for s in layers:
-            typer.echo(f"{s.layer_id}  {overlays.SIMULATION_LABEL}: {s.name}  {s.scenario_time.isoformat()}  {s.author}"
+            typer.echo(f"{s.layer_id}  {overlays.SIMULATION_LABEL}: {s.name}  {cli_time(s.scenario_time)}  {s.author}"
                        f"  {s.feature_count} features")  # fmt: skip
         if not layers:
             typer.echo("không có lớp mô phỏng / no simulation layer")

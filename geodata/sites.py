@@ -30,7 +30,7 @@ SITE_FILES: Mapping[SourceKind, str] = MappingProxyType(
     {SourceKind(k): spec.site_file for k, spec in SOURCES.items() if spec.site_file}
 )
 
-# Gauges (issue 13, floods), by kind; not SourceKinds until their event classes exist.
+# Gauges (issue 13, floods) by their physical kind; the same files are the water and rain sources' registries.
 GAUGE_FILES: Mapping[str, str] = MappingProxyType(
     {"water_level": "water_gauges.geojson", "rain": "rain_gauges.geojson"}
 )

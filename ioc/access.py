@@ -49,7 +49,7 @@ ROLE_NAMES: Mapping[Role, tuple[str, str]] = {
     Role.TRIAGE: ("Cán bộ tiếp nhận, phân loại phản ánh", "Report triage staff"),
     Role.FINANCE: ("Tài chính – ngân sách", "Finance (budget)"),
     Role.PUBLIC_ORDER: ("Đầu mối an ninh, trật tự", "Public-order liaison"),
-    Role.DISPLAY: ("Màn hình điều hành (video wall)", "Video wall display"),
+    Role.DISPLAY: ("Màn hình tường điều hành", "Video wall display"),
     Role.ADMIN: ("Quản trị hệ thống", "System administrator"),
 }
 
@@ -310,7 +310,9 @@ ROUTES: Mapping[str, Who] = {
     "GET /_dash-dependencies": LOGGED_IN,
     "POST /_dash-update-component": LOGGED_IN,  # then the callback's own entry decides
     "GET /layers/<digest>.json": frozenset(set(Role)),
+    "GET /live/stream": LOGGED_IN,  # push channel (ioc/web/push.py): each snapshot's version and changed layers
     "GET /basemap/<band>/<layer>.json": frozenset(set(Role)),  # open data (OSM, units), but only maps use it
+    "GET /media/sim/<ticket_id>/<int:n>.png": _DESK,  # simulated reports' photos, drawn by ioc.web.photos
     "GET /": LOGGED_IN,  # Dash's index page: then the page's entry decides by path
     "GET /<path:path>": LOGGED_IN,
     # Open311 GeoReport v2 (its own Flask app under /open311/v2): public GETs are published and

@@ -148,9 +148,9 @@ def health_text(rep, lang: str) -> str:  # type: ignore[no-untyped-def]
     from ioc.sources import source_name
 
     def when(x):  # type: ignore[no-untyped-def]
-        from zoneinfo import ZoneInfo
+        from ioc.i18n import cli_time
 
-        return "—" if x is None else x.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M:%S %z")
+        return cli_time(x, seconds=True)
 
     def age(x: float | None) -> str:
         return "—" if x is None else f"{x:,.0f} s"

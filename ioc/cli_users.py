@@ -15,6 +15,7 @@ from ioc.access import Role
 from ioc.accounts import UserError
 from ioc.crypto import settings_keyring
 from ioc.db import connect
+from ioc.i18n import cli_time
 from ioc.settings import Settings, running_settings
 
 PASSWORD_ENV = "IOC_NEW_USER_PASSWORD"
@@ -142,9 +143,9 @@ def register(app: typer.Typer) -> None:
         with connect(_settings().database_dsn()) as conn:
             rows = accounts.list_sessions(conn, name, live_only=not all_)
         for s in rows:
-            state = f"revoked {s.revoked_at:%Y-%m-%d %H:%M} ({s.revoked_why})" if s.revoked_at else "live"
+            state = f"revoked {cli_time(s.revoked_at)} ({s.revoked_why})" if s.revoked_at else "live"
             typer.echo(f"{s.id_hash[:12]}  {s.username:<16} {s.role_at_login:<14} {s.stage:<16} "
-                       f"from {s.ip or '?':<15} since {s.created_at:%Y-%m-%d %H:%M}  seen {s.last_seen_at:%H:%M}  "
+                       f"from {s.ip or '?':<15} since {cli_time(s.created_at)}  seen {cli_time(s.last_seen_at)}  "
                        f"{state}")  # fmt: skip
         if not rows:
             typer.echo("no sessions")

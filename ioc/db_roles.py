@@ -78,6 +78,7 @@ ROLES: Mapping[str, ServiceRole] = {
         SOURCE_TABLES: R, ROLLUPS: R, "sources": R, "ingest_stats": R, "deadletter": R, **_ALERT_TABLES,
         **_TICKET_TABLES, "user_scopes": RIUD, "users": RIUD, "web_sessions": RIU, "login_attempts": RI,
         "open311_api_keys": R, "open311_requests": RI, "audit_log": "INSERT", "component_health": R,
+        "ticket_intake_watermark": R,  # /healthz judges the intake's progress
         **_DIRECTIVE_TABLES, "flood_areas": RIU, "simulation_layers": R,
         "dossiers": R, "dossier_counters": R,  # the leaders' cockpit (ioc.web.parts.kpi)
     }),

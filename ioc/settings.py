@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     web_port: int = 8050
     secret_key: SecretStr | None = None
     refresh_seconds: float = Field(default=2.0, gt=0)
+    # A new severe or extreme alert: the wall flies to its place for this long and sounds a tone
+    # (the wall's ``?sound=0|1`` overrides; tablets keep their sound off unless asked).
+    alert_focus_seconds: float = Field(default=8.0, ge=0)
+    wall_alert_sound: bool = True
+    tablet_alert_sound: bool = False
 
     # --- Security (issue 11; see SECURITY.md) ---
     # Outside development the web app refuses to start without a real IOC_SECRET_KEY.

@@ -5,9 +5,10 @@ from __future__ import annotations
 from ioc.i18n import Lang, t
 from ioc.state import CityState
 from layers.base import LayerData, LayerSpec, Legend, LegendEntry, feature_collection, point
+from layers.severity import SEVERITY_LEVELS, SEVERITY_STYLES
 
 LAYER_ID = "alerts"
-SEVERITY_COLORS = {"minor": "#F2B705", "moderate": "#F26B0F", "severe": "#D62728", "extreme": "#67000D"}
+SEVERITY_COLORS = {s: SEVERITY_STYLES[s].background for s in SEVERITY_LEVELS}  # the one palette (layers.severity)
 
 
 def build(state: CityState, lang: Lang = "vi") -> LayerData:

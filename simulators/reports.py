@@ -361,5 +361,10 @@ def _phone(rng: random.Random) -> str:
     return f"{rng.choice(_MOBILE_PREFIX)}{digits[:1]} {digits[1:4]} {digits[4:]}"
 
 
+# Simulated photos are drawn by the product (ioc.web.photos): the triage desk loads the path from its
+# own server whatever host is written here.
+SIM_MEDIA_BASE = "http://localhost"
+
+
 def _photo(ticket_id: str, i: int) -> str:
-    return f"https://media.haiphongsmart.example/phan-anh/{ticket_id}/{i + 1}.jpg"
+    return f"{SIM_MEDIA_BASE}/media/sim/{ticket_id}/{i + 1}.png"

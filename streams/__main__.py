@@ -1,17 +1,29 @@
-"""``python -m streams --kind traffic``: one sink consumer, configured from ``IOC_*`` variables."""
+"""``python -m streams --kind traffic [--workers N]``: sink consumers, configured from ``IOC_*`` variables.
+
+With ``--workers N`` the process runs one consumer itself and N-1 more in child processes, all
+members of the kind's one consumer group: the topic's partitions are shared among them
+(partition-parallel; more workers than partitions leaves the extra ones idle). Each keeps its own
+database connection and stores its partitions' offsets with its batches, so exactly-once holds per
+partition as with one process. A signal stops them all; a worker that dies stops the others too,
+so the supervisor restarts the whole set.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
+import os
 import signal
+import sys
 import threading
 from datetime import timedelta
 
 from ioc.settings import Settings
 from ioc.sources import SourceKind
 from ioc.topics import DEADLETTER, topic_for
-from streams.consumer import ConsumerConfig, SinkConsumer
+from streams.consumer import ConsumerConfig
+from streams.worker import serve
 
 
 def config_from_settings(s: Settings, kind: SourceKind) -> ConsumerConfig:
@@ -38,14 +50,40 @@ def config_from_settings(s: Settings, kind: SourceKind) -> ConsumerConfig:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kind", required=True, choices=[k.value for k in SourceKind])
+    parser.add_argument("--workers", type=int, default=1, help="consumer processes in the group (default 1)")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, lambda *_: stop.set())
-    kind = SourceKind(args.kind)
-    settings = Settings()
-    SinkConsumer(config_from_settings(settings, kind), stop=stop, units_of=_feedback_units(kind)).run()
+    if args.workers <= 1:
+        serve(args.kind)
+        return
+    ctx = multiprocessing.get_context("spawn")  # fresh interpreters: no inherited sockets or threads
+    workers = [
+        ctx.Process(target=serve, args=(args.kind,), name=f"sink-{args.kind}-{i}", daemon=True)
+        for i in range(1, args.workers)
+    ]
+    for w in workers:
+        w.start()
+    stopping = threading.Event()
+    threading.Thread(target=_watch, args=(workers, stopping), daemon=True).start()
+    try:
+        serve(args.kind)
+    finally:
+        stopping.set()
+        for w in workers:
+            if w.is_alive():
+                w.terminate()  # SIGTERM: each worker flushes its batch and stops
+        for w in workers:
+            w.join(30)
+    sys.exit(1 if any(w.exitcode for w in workers) else 0)
+
+
+def _watch(workers: list[multiprocessing.process.BaseProcess], stopping: threading.Event) -> None:
+    """A worker that exits on its own stops this process (and so the set) for a clean restart."""
+    while all(w.is_alive() for w in workers):
+        if stopping.wait(0.5):
+            return
+    if not stopping.is_set():
+        logging.getLogger(__name__).error("a consumer worker exited; stopping the others")
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _feedback_units(kind: SourceKind):  # type: ignore[no-untyped-def]

@@ -63,12 +63,15 @@ def _anomaly_config(**over: object) -> RuleConfig:
     assert isinstance(base, AnomalyConfig)
     seasonal = base.detectors[0].model_copy(
         update={
+            "detector": "seasonal",
             "params": {"min_count": 5, "day_size": 64, "z_scale": 6.0},
             "raise_score": 0.6,
             "clear_score": 0.4,
         }
     )
-    cfg = base.model_copy(update={"detectors": (seasonal,), "min_learned": 200, "aggregate": 1, **over})
+    cfg = base.model_copy(
+        update={"detectors": (seasonal,), "min_learned": 200, "aggregate": 1, "usual": None, **over}
+    )
     return RuleConfig(rules=(cfg,))
 
 

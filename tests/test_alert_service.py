@@ -115,10 +115,53 @@ def test_events_become_stored_and_published_alerts(stack: Stack) -> None:
     assert (seg,) in saved  # the segment's models were saved on shutdown, to resume from
 
 
+def test_ward_and_department_staff_act_on_their_own_alerts_only(stack: Stack) -> None:
+    """The one policy decides in ``act`` too: a ward acts on its units' alerts, a department on its
+    agency's; each is refused the others' (and the refusal writes nothing)."""
+    from alerts.feed import NotAllowed, OperatorAction, act
+    from alerts.model import AlertClass, AlertUpdate, Severity, UpdateKind, load_agencies
+    from alerts.store import apply_rule_update, get_alert
+    from ioc.access import Principal, Role, Scope
+
+    now = datetime.now(UTC)
+    agencies = load_agencies()
+
+    def raise_(key: str, unit: str, cls: AlertClass) -> uuid.UUID:
+        update = AlertUpdate(kind=UpdateKind.RAISE, key=key, rule_id="traffic-slow", alert_class=cls,
+                             severity=Severity.MODERATE, at=now, admin_unit=unit, title_vi="Ùn tắc",
+                             title_en="Congestion")  # fmt: skip
+        with psycopg.connect(stack.settings.database_dsn(), autocommit=True) as conn:
+            alert = apply_rule_update(conn, update, agencies)
+        assert alert is not None
+        return alert.alert_id
+
+    here = raise_("scope-test:a", "Phường Lê Chân", AlertClass.TRAFFIC)
+    there = raise_("scope-test:b", "Phường Ngô Quyền", AlertClass.TRAFFIC)
+    ward = Principal("phuong_lc", Role.WARD, Scope.of(units=["Phường Lê Chân"]))
+    with psycopg.connect(stack.settings.database_dsn(), autocommit=True) as conn:
+        agency = get_alert(conn, here).agency.code  # type: ignore[union-attr]
+        act(conn, here, principal=ward, action=OperatorAction.ACKNOWLEDGE, at=now, comment="Đã cử tổ")
+        with pytest.raises(NotAllowed, match="outside the user's scope"):
+            act(conn, there, principal=ward, action=OperatorAction.ACKNOWLEDGE, at=now, comment="x")
+        dept = Principal("so_gtvt", Role.DEPARTMENT, Scope.of(sectors=[agency]))
+        act(conn, there, principal=dept, action=OperatorAction.ACKNOWLEDGE, at=now, comment="Đã nhận")
+        other = Principal("so_yt", Role.DEPARTMENT, Scope.of(sectors=["SYT"]))
+        with pytest.raises(NotAllowed):
+            act(conn, here, principal=other, action=OperatorAction.RESOLVE, at=now, comment="x")
+        states = {a: get_alert(conn, a).state.value for a in (here, there)}  # type: ignore[union-attr]
+        denied = conn.execute("SELECT count(*) FROM audit_log WHERE target = ANY(%s) AND actor IN ('phuong_lc', 'so_yt')"
+                              " AND action LIKE 'alert.%%'", ([str(here), str(there)],)).fetchone()  # fmt: skip
+    assert states == {here: "acknowledged", there: "acknowledged"}
+    assert denied == (1,)  # the ward's own acknowledgement; the refusals left no action row
+
+
 def test_operator_actions_write_timeline_and_audit(stack: Stack) -> None:
     from alerts.feed import NotAllowed, OperatorAction, act, list_alerts, wall_alerts
     from alerts.model import AlertClass, AlertState, AlertUpdate, Severity, UpdateKind, load_agencies
     from alerts.store import apply_rule_update
+    from ioc.access import Principal, Role
+
+    leader, operator = Principal("lanhdao", Role.LEADER), Principal("vanhanh1", Role.OPERATOR)
 
     now = datetime.now(UTC)
     update = AlertUpdate(kind=UpdateKind.RAISE, key="traffic-slow:seg-x", rule_id="traffic-slow",
@@ -129,7 +172,7 @@ def test_operator_actions_write_timeline_and_audit(stack: Stack) -> None:
         assert alert is not None
         assert [a.alert_id for a in wall_alerts(conn, now)] == [alert.alert_id]
         with pytest.raises(NotAllowed, match="leader"):
-            act(conn, alert.alert_id, actor="lanhdao", role="leader", action=OperatorAction.ACKNOWLEDGE,
+            act(conn, alert.alert_id, principal=leader, action=OperatorAction.ACKNOWLEDGE,
                 at=now, comment="xem")  # fmt: skip
         steps = [
             (OperatorAction.ACKNOWLEDGE, {"comment": "Đã cử CSGT"}),
@@ -138,7 +181,7 @@ def test_operator_actions_write_timeline_and_audit(stack: Stack) -> None:
             (OperatorAction.RESOLVE, {"comment": "Đã thông xe"}),
         ]
         for action, kw in steps:
-            act(conn, alert.alert_id, actor="vanhanh1", role="operator", action=action, at=now, **kw)  # type: ignore[arg-type]
+            act(conn, alert.alert_id, principal=operator, action=action, at=now, **kw)  # type: ignore[arg-type]
         audit = conn.execute(
             "SELECT actor, action FROM audit_log WHERE target = %s ORDER BY id", (str(alert.alert_id),)
         ).fetchall()

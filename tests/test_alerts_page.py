@@ -86,6 +86,32 @@ def _ack(client: FlaskClient, app: dash.Dash, alert_id: str, comment: str) -> st
     return json.dumps(r.get_json(), ensure_ascii=False)
 
 
+def _detail(client: FlaskClient, app: dash.Dash, alert_id: str) -> str:
+    body = {
+        "output": callback_key(app, f"{aid.DETAIL}.children"),
+        "outputs": {"id": aid.DETAIL, "property": "children"},
+        "inputs": [{"id": aid.SELECTED, "property": "data", "value": alert_id},
+                   {"id": aid.VERSION, "property": "data", "value": 0},
+                   {"id": aid.TICK, "property": "n_intervals", "value": 1}],
+        "changedPropIds": [f"{aid.SELECTED}.data"],
+    }  # fmt: skip
+    r = _post(client, body)
+    assert r.status_code == 200, r.get_data(as_text=True)[:500]
+    return json.dumps(r.get_json(), ensure_ascii=False)
+
+
+def test_an_alert_leads_to_a_directive_or_a_public_warning_for_whom_may(web: tuple[dash.Dash, str, Any]) -> None:
+    app, _dsn, alert = web
+    links = {}
+    for user in ("vanhanh", "lan"):
+        client = app.server.test_client()
+        login(client, user, next_path="/alerts")
+        out = _detail(client, app, str(alert.alert_id))
+        links[user] = {path for path in ("/directives/new", "/warnings") if f"{path}?alert={alert.alert_id}" in out}
+    # The operator drafts public warnings; the leader also directs agencies and wards.
+    assert links == {"vanhanh": {"/warnings"}, "lan": {"/directives/new", "/warnings"}}
+
+
 def test_list_filters_and_operator_acknowledges(web: tuple[dash.Dash, str, Any]) -> None:
     app, dsn, alert = web
     client = app.server.test_client()

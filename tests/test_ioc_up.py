@@ -75,7 +75,10 @@ def test_ioc_up_runs_the_city_and_stops_cleanly():
         wanted = {"postgres", "broker", "web", "alerts", "ticket-intake", "simulator", "supervisor",
                   *(f"stream-{k}" for k in ("camera", "traffic", "air", "feedback")),
                   *(f"consumer:{k}" for k in ("camera", "traffic", "air", "feedback"))}
-        wait_until(lambda: wanted <= set(components()), 60, "every component on /healthz", interval=1.0)
+        try:
+            wait_until(lambda: wanted <= set(components()), 60, "every component on /healthz", interval=1.0)
+        except TimeoutError as exc:
+            raise AssertionError(f"missing on /healthz: {sorted(wanted - set(components()))}") from exc
         comps = components()
         assert {n: comps[n]["state"] for n in wanted if n != "postgres"} == {n: "running" for n in wanted - {"postgres"}}
         # A second launcher on the same data folder is refused, naming the first one.

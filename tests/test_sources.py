@@ -60,3 +60,12 @@ def test_declared_rules_and_sites_exist(kind: str) -> None:
         sites = load_sites(SourceKind(kind))
         assert sites and all(s.kind is SourceKind(kind) for s in sites)
         assert spec.example().source_id in {s.source_id for s in sites}
+
+
+def test_every_source_owner_is_a_configured_agency() -> None:
+    """The owners the declarations name (scoping, CAP sender) load from alerts/agencies.yaml."""
+    from alerts.model import AlertClass, load_agencies
+
+    agencies = load_agencies().agencies
+    assert {s.owner for s in SOURCES.values() if s.owner} <= set(agencies)
+    assert {c.value for c in AlertClass} <= set(agencies)  # every alert class has its owner

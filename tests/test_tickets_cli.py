@@ -50,7 +50,7 @@ def test_stats_by_category_to_csv(cli: typer.Typer, pg_dsn: str, tmp_path: Path)
         )
     out = tmp_path / "by-category.csv"
     result = CliRunner().invoke(
-        cli, ["tickets", "stats", "--by", "category", "--csv", str(out), "--lang", "en"]
+        cli, ["tickets", "stats", "--by", "category", "--out", str(out), "--lang", "en"]
     )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
@@ -60,7 +60,7 @@ def test_stats_by_category_to_csv(cli: typer.Typer, pg_dsn: str, tmp_path: Path)
         "share agreeing": "0.500",
     }]  # fmt: skip
     assert "0912" not in out.read_text(encoding="utf-8")
-    printed = CliRunner().invoke(cli, ["tickets", "stats"])
+    printed = CliRunner().invoke(cli, ["tickets", "stats", "--csv"])  # as the README shows it
     assert printed.exit_code == 0 and printed.output.splitlines()[0].startswith("nhóm,tiếp nhận")
     bad = CliRunner().invoke(cli, ["tickets", "stats", "--by", "district"])
     assert bad.exit_code != 0 and "'district'" in bad.output

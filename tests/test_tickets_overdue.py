@@ -55,13 +55,17 @@ def test_overdue_alerts_per_owner(conn: psycopg.Connection) -> None:
     titles = [a.title_vi for a in list_open_alerts(conn)]
     assert "1 phản ánh quá hạn – Sở NN&MT" in titles
     # Everything answered: both alerts are cleared (inactive until an operator resolves them).
+    # Later than the day-later step: an update older than the alert's last one is ignored (issue 10).
+    def later(minutes: int):
+        return at(60) + timedelta(days=1, minutes=minutes)
+
     for tid in ("HP-2", "HP-3"):
         if tid == "HP-2":
-            store.apply_change(conn, tid, Change(Kind.CLASSIFIED, at(300), "an", category="environment"))
-            store.apply_change(conn, tid, Change(Kind.ASSIGNED, at(301), "an", owner_kind="agency",
+            store.apply_change(conn, tid, Change(Kind.CLASSIFIED, later(10), "an", category="environment"))
+            store.apply_change(conn, tid, Change(Kind.ASSIGNED, later(11), "an", owner_kind="agency",
                                                  owner_code="so_nn_mt", owner_name="Sở NN&MT"))  # fmt: skip
-        store.apply_change(conn, tid, Change(Kind.ANSWERED, at(400), "so", answer="Xong"))
-    assert overdue_by_owner(conn, at(500)) == []
-    sync_overdue_alerts(conn, at(500))
+        store.apply_change(conn, tid, Change(Kind.ANSWERED, later(20), "so", answer="Xong"))
+    assert overdue_by_owner(conn, later(30)) == []
+    sync_overdue_alerts(conn, later(30))
     assert {k: v[0] for k, v in ours(conn).items()} == {
         "ticket_overdue:triage-desk": False, "ticket_overdue:so_nn_mt": False}  # fmt: skip

@@ -34,6 +34,7 @@ from geodata.registry import sync_sources
 from geodata.sites import load_sites
 from ioc.db import Flavour, available_migrations, current_flavour, migrate
 from ioc.events import Event
+from ioc.health import beat
 from ioc.services.proc import die_with_parent, free_port
 from ioc.sources import SOURCES, SourceKind
 from ioc.sources.air import AirEvent
@@ -704,6 +705,8 @@ def query_data(timescale: TimescaleServer, migrated: list[str]) -> QueryData:
             fresh = spread(k, sites[k], fresh_start, 3, timedelta(milliseconds=250))
             assert store(conn, k, fresh, group="tstest-queries", admin_unit="Ngô Quyền") == 3
             events[k] += fresh
+        # A consumer's heartbeat, written as the supervisor's children write theirs (the health page reads it).
+        beat(conn, "consumer:camera", "consumer", pid=os.getpid(), detail={"lag": 0})
         asof = datetime.now(UTC)
         return QueryData(asof, events, sites, _alert(conn, "new", asof), _alert(conn, "resolved", asof))
 

@@ -24,7 +24,7 @@ def test_the_engine_raises_flood_alerts_owned_by_the_configured_agency() -> None
     raised = [u for u in ups if u.kind is UpdateKind.RAISE]
     assert [u.rule_id for u in raised] == ["flood-level"]
     alert = apply_update(None, raised[0], load_agencies())
-    assert alert is not None and alert.alert_class is AlertClass.ENVIRONMENT and alert.agency.code == "SNNMT"
+    assert alert is not None and alert.alert_class is AlertClass.FLOOD and alert.agency.code == "SNNMT"
     assert alert.severity is Severity.MODERATE and "báo động 1" in alert.title_vi
 
 

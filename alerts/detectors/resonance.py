@@ -384,6 +384,20 @@ class Resonance(Detector):
         for key, d in data["streams"].items():
             self._stream(key).load(d)
 
+    # ------------------------------------------------------------------ for the alert engine
+    def usual(self, key: str) -> float | None:
+        """The median of ``key``'s trailing ``window`` values (None before 8 of them)."""
+        s = self._streams.get(key)
+        if s is None or len(s.ordered) < 8:
+            return None
+        return _quantile(s.ordered, 0.5)
+
+    def why(self, x: Mapping[str, float]) -> tuple[str, str]:
+        """The feature with the highest score and the signal behind it (``spike`` … ``context``)."""
+        _, evals = self._score(x)
+        key = max(evals, key=lambda k: evals[k].score)
+        return key, evals[key].signal
+
     # ------------------------------------------------------------------ explanation
     def explain(self, x: Mapping[str, float], *, t: datetime | None = None, lang: str = "en") -> str:
         check_lang(lang)

@@ -88,3 +88,13 @@ def fmt_date(dt: datetime, lang: Lang = DEFAULT_LANG) -> str:
     d = local(dt)
     weekday = t(f"weekday.{d.weekday()}", lang)
     return f"{weekday}, {d.strftime('%d/%m/%Y')}" if lang == "vi" else f"{weekday}, {d.strftime('%d %b %Y')}"
+
+
+def cli_time(value: datetime | None, seconds: bool = False) -> str:
+    """A moment for a terminal: Vietnam time with its offset, sortable ("2026-11-23 18:30+07:00");
+    ``—`` when missing. Every CLI prints times this way, as the app shows them in Vietnam time."""
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        raise ValueError("cli_time needs an aware datetime")
+    return value.astimezone(TZ).isoformat(sep=" ", timespec="seconds" if seconds else "minutes")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv as csv_mod
+import io
 import signal
 import sys
 import threading
@@ -47,7 +49,8 @@ def _date(value: str | None, name: str) -> datetime | None:
 @tickets_app.command("stats")
 def stats(
     by: Annotated[str, typer.Option(help="total, category, agency, unit, day, week or month")] = "total",
-    csv: Annotated[Path | None, typer.Option("--csv", help="Write the table as CSV to this file.")] = None,
+    csv: Annotated[bool, typer.Option("--csv", help="Print CSV (for a spreadsheet) instead of a table.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the CSV to this file.")] = None,
     since: Annotated[str | None, typer.Option(help="Received from this date (ISO, local time).")] = None,
     until: Annotated[str | None, typer.Option(help="Received before this date (ISO, local time).")] = None,
     lang: Annotated[str, typer.Option(help="Header language: vi or en.")] = "vi",
@@ -63,12 +66,20 @@ def stats(
         rows = stats_mod.ticket_stats(
             conn, by, now=datetime.now(UTC), since=_date(since, "--since"), until=_date(until, "--until")
         )
-    if csv is not None:
-        with csv.open("w", encoding="utf-8", newline="") as f:
+    if out is not None:
+        with out.open("w", encoding="utf-8", newline="") as f:
             n = stats_mod.write_csv(rows, f, lang)
-        typer.echo(f"{n} rows written to {csv}")
+        typer.echo(f"{n} rows written to {out}")
         return
-    stats_mod.write_csv(rows, sys.stdout, lang)
+    if csv:
+        stats_mod.write_csv(rows, sys.stdout, lang)
+        return
+    buf = io.StringIO()
+    stats_mod.write_csv(rows, buf, lang)
+    table = list(csv_mod.reader(io.StringIO(buf.getvalue())))
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))] if table else []
+    for r in table:
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
 
 
 @tickets_app.command("intake")

@@ -230,10 +230,13 @@ def apply(state: TicketState, change: Change) -> TicketState:
         )
     if k is Kind.CLASSIFIED:
         _require(change.category, "a category", change)
-        # Reclassifying an assigned ticket sends it back: the owner may no longer be right.
+        # Confirming the category a ticket already has (or was routed by) never moves it backwards;
+        # a different category sends an assigned ticket back: the owner may no longer be right.
+        confirming = change.category in (state.category, state.suggested_category)
+        keep = confirming and state.status not in (Status.RECEIVED, Status.CLASSIFIED)
         return replace(
             s,
-            status=Status.CLASSIFIED,
+            status=state.status if keep else Status.CLASSIFIED,
             category=change.category,
             category_confirmed=not change.auto,
             deadline=change.deadline or s.deadline,

@@ -15,6 +15,7 @@ from ioc.access import SECTORS, Role
 from ioc.accounts import UserSummary
 from ioc.i18n import Lang, fmt_datetime, t
 from ioc.web import ids
+from ioc.web.components import dropdown_labels
 
 
 def role_options(lang: Lang) -> list[dict[str, str]]:
@@ -66,9 +67,9 @@ def user_form(lang: Lang, units: Sequence[str]) -> html.Div:
             html.H2(t("admin.form.title", lang), className="h6"),
             field("admin.form.username", dbc.Input(id=ids.ADMIN_USERNAME, maxLength=64, autoComplete="off")),
             field("admin.form.display_name", dbc.Input(id=ids.ADMIN_DISPLAY_NAME, maxLength=200)),
-            field("admin.form.role", dcc.Dropdown(id=ids.ADMIN_ROLE, options=role_options(lang), clearable=False)),
-            field("admin.form.sectors", dcc.Dropdown(id=ids.ADMIN_SECTORS, options=sector_options(lang), multi=True)),
-            field("admin.form.units", dcc.Dropdown(id=ids.ADMIN_UNITS, options=[{"label": u, "value": u} for u in units],
+            field("admin.form.role", dcc.Dropdown(labels=dropdown_labels(lang), id=ids.ADMIN_ROLE, options=role_options(lang), clearable=False)),
+            field("admin.form.sectors", dcc.Dropdown(labels=dropdown_labels(lang), id=ids.ADMIN_SECTORS, options=sector_options(lang), multi=True)),
+            field("admin.form.units", dcc.Dropdown(labels=dropdown_labels(lang), id=ids.ADMIN_UNITS, options=[{"label": u, "value": u} for u in units],
                                                    multi=True)),
             field("admin.form.password", dbc.Input(id=ids.ADMIN_PASSWORD, type="password", autoComplete="new-password")),
             dbc.Checkbox(id=ids.ADMIN_TEMPORARY, label=t("admin.form.temporary", lang), value=True, className="mb-2"),

@@ -31,7 +31,7 @@ from ioc.access import PAGE_ROUTER, PAGES, Decision, Principal, Resource, decide
 from ioc.audit import audit
 from ioc.i18n import t
 from ioc.settings import Settings
-from ioc.web import auth, basemap, ids
+from ioc.web import auth, basemap, ids, push
 from ioc.web.layer_blobs import BLOBS, LAYER_URL_PREFIX
 from ioc.web.open311 import register_open311
 from ioc.web.snapshot import EXTENSION, LiveSnapshot
@@ -107,6 +107,10 @@ def create_app(
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.index_string = app.index_string.replace("<html>", '<html lang="vi">')
+    # The push channel's script (assets/ioc_push.js) reads where the stream is and which intervals it replaces.
+    app.index_string = app.index_string.replace(
+        "{%metas%}", f'{{%metas%}}<meta name="ioc-push" content="{push.STREAM_ROUTE} {",".join(push.PUSH_TICKS)}">'
+    )
     pool = ConnectionPool(
         settings.database_dsn(),
         min_size=1,
@@ -124,6 +128,7 @@ def create_app(
     basemap.register(server)  # the offline vector base map, per zoom band
     install_policy(app, settings, pool)
     register_transparency(server, pool)
+    push.register(server, snapshot)  # GET /live/stream: each snapshot's changes to open pages (SSE)
     open311 = register_open311(server, settings)  # GeoReport v2 for other city systems (its own key-based auth)
 
     @server.get(LAYER_URL_PREFIX + "<digest>.json")

@@ -23,10 +23,10 @@ from ioc.web.queries import AlertRow
 from ioc.web.snapshot import CityState, Snapshot
 from layers.base import Legend
 from layers.registry import SHARED_LAYERS as LAYERS  # restricted layers live on their own pages
+from layers.severity import level_of, style_of
 
 HAIPHONG_CENTER = (20.86, 106.68)
 SEVERITY_ORDER = ("extreme", "severe", "moderate", "minor")
-SEVERITY_BADGE = {"extreme": "dark", "severe": "danger", "moderate": "warning", "minor": "info"}
 SOURCES = ("camera", "traffic", "air", "feedback")
 STALE_AFTER_S = 120.0
 
@@ -167,7 +167,7 @@ def feed_strip(snap: Snapshot, lang: Lang, now: datetime | None = None, id: Any 
     for f in snap.feeds:
         label = f"{source_name(f.kind, lang)}: {t(f'feedhealth.{f.feed}', lang)}"
         items.append(html.Span([label, html.Small(f" · {age_text(f.newest_event_time, lang, now)}")],
-                               className=f"ioc-feed {FEED_CLASS[f.feed]}", title=f.kind,
+                               className=f"ioc-feed {FEED_CLASS[f.feed]}", title=source_name(f.kind, lang),
                                **{"data-feed": f.feed, "data-kind": f.kind}))
     failed = snap.failed
     if failed:
@@ -219,7 +219,7 @@ def kpi_cards(k: Kpis, lang: Lang) -> list[html.Div]:
     alerts_total = sum(n for _, n in k.alerts_by_severity)
     sev = html.Div(
         [
-            dbc.Badge(f"{t(f'severity.{s}', lang)}: {n}", color=SEVERITY_BADGE[s], className="me-1 mb-1")
+            severity_badge(s, lang, count=n, class_name="me-1 mb-1")
             for s, n in k.alerts_by_severity
         ]
     )
@@ -251,11 +251,20 @@ def kpi_cards(k: Kpis, lang: Lang) -> list[html.Div]:
     ]
 
 
+def severity_badge(severity: str | None, lang: Lang, count: int | None = None, class_name: str = "") -> html.Span:
+    """A severity as every page shows it: the one palette (layers.severity), its bar icon and its name."""
+    sev = level_of(severity)
+    st = style_of(sev)
+    label = t(f"severity.{sev}", lang) + (f": {fmt_number(count, lang)}" if count is not None else "")
+    return html.Span([html.Span(st.icon, className="ioc-sev-icon", **{"aria-hidden": "true"}), label],
+                     className=f"badge ioc-sev ioc-sev-{sev} {class_name}".strip(),
+                     style={"background": st.background, "color": st.text}, **{"data-severity": sev})
+
+
 def alert_item(a: AlertRow, lang: Lang) -> html.Li:
-    sev = a.severity if a.severity in SEVERITY_BADGE else "moderate"
     return html.Li(
         [
-            dbc.Badge(t(f"severity.{sev}", lang), color=SEVERITY_BADGE[sev], className="me-2"),
+            severity_badge(a.severity, lang, class_name="me-2"),
             html.Span(a.title(lang), className="ioc-alert-title"),
             html.Span(fmt_time(a.created_at, lang), className="ioc-alert-time"),
         ],
@@ -393,3 +402,12 @@ def map_view(
         # only when no zoom is given, so the zoom is passed only without bounds.
         **({"bounds": bounds, "boundsOptions": {"padding": [8, 8]}} if bounds else {"zoom": zoom}),
     )
+
+
+DROPDOWN_LABELS = ("select_all", "deselect_all", "selected_count", "search", "clear_search", "clear_selection",
+                   "no_options_found")  # fmt: skip
+
+
+def dropdown_labels(lang: Lang) -> dict[str, str]:
+    """The texts dcc.Dropdown draws itself ("3 selected", "Search"), in the page's language."""
+    return {k: t(f"dropdown.{k}", lang) for k in DROPDOWN_LABELS}

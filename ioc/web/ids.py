@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-Page = Literal["map", "wall", "tablet"]
+Page = Literal["map", "wall", "tablet", "triage"]
 
 URL = "url"
 NAV_TOGGLE = "nav-toggle"  # the menu button of the navbar on narrow screens

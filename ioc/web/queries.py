@@ -9,7 +9,7 @@ refresher counts them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import LiteralString
 
@@ -17,6 +17,7 @@ import psycopg
 from psycopg import errors, sql
 from psycopg.rows import class_row
 
+from geodata.names import humanise
 from ioc.sources import SOURCES
 from ioc.state import AlertRow, ReportRow, SourceInfo  # noqa: F401 - the read models live in ioc.state
 
@@ -253,6 +254,8 @@ def open_alerts(conn: psycopg.Connection, limit: int = 500) -> list[AlertRow]:
     """Unresolved alerts, newest first; empty on a database without the alerts migration."""
     try:
         with conn.cursor(row_factory=class_row(AlertRow)) as cur:
-            return cur.execute(Q_OPEN_ALERTS, {"limit": limit}).fetchall()
+            rows = cur.execute(Q_OPEN_ALERTS, {"limit": limit}).fetchall()
     except errors.UndefinedTable:
         return []
+    # Titles stored with codes (camera ids, unit codes) read as names on every screen.
+    return [replace(a, title_vi=humanise(a.title_vi, "vi"), title_en=humanise(a.title_en, "en")) for a in rows]

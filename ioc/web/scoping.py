@@ -11,19 +11,12 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import cache, lru_cache
 
+from alerts.feed import alert_resource
 from alerts.model import Alert, load_agencies
-from ioc.access import RESTRICTED_ALERT_CLASSES, Action, Principal, Resource, Role, Scope, decide
+from ioc.access import Action, Principal, Resource, Role, Scope, decide
 from ioc.sources import SOURCES
-from ioc.sources.spec import DataClass
 from ioc.state import AlertRow, CityState, ReportRow
 from ioc.web.snapshot import Snapshot
-
-
-def alert_resource(a: Alert) -> Resource:
-    """An alert as the policy sees it: its unit, its agency (sector) and whether its class is restricted."""
-    restricted = a.alert_class.value in RESTRICTED_ALERT_CLASSES
-    return Resource.obj("alert", admin_unit=a.admin_unit, sector=a.agency.code,
-                        data_class=DataClass.RESTRICTED if restricted else DataClass.INTERNAL)  # fmt: skip
 
 
 def may(principal: Principal | None, a: Alert, action: Action = Action.VIEW) -> bool:

@@ -10,11 +10,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import dash_bootstrap_components as dbc
 import dash_leaflet as dl
 from dash import html
 
+from geodata.names import unit_outline
 from ioc.i18n import Lang, fmt_datetime, fmt_number
 from ioc.tickets.calendar import WorkingCalendar, default_calendar
 from ioc.tickets.categories import CategoryCatalog, load_catalog
@@ -24,6 +26,7 @@ from ioc.tickets.stats import StatsRow
 from ioc.tickets.store import Publication, QueueRow, TicketEventRow, TicketRow, Viewer
 from ioc.tickets.workflow import OPEN_STATUSES, Status, status_name
 from ioc.web.pages import triage_ids as tid
+from ioc.web.photos import SIM_PHOTO_PREFIX
 
 SHOWN = 200  # rows drawn in the browser (the most urgent); the title shows how many match
 STATUS_COLOUR = {
@@ -130,7 +133,11 @@ def queue_table(
             html.Tr(
                 [
                     html.Td(r.ticket_id, className="text-nowrap"),
-                    html.Td(fmt_left(left, lang), className="text-nowrap fw-semibold"),
+                    html.Td([html.Span(fmt_left(left, lang), className="fw-semibold"),
+                             html.Br(), html.Small(t("left.clock", lang, time=fmt_datetime(r.deadline, lang)),
+                                                   className="text-muted")] if r.deadline and left is not None
+                            else fmt_left(left, lang),
+                            className="text-nowrap", title=t("left.working_note", lang)),
                     html.Td(
                         category_label(
                             r.category,
@@ -241,8 +248,8 @@ def detail_view(
         notes.append(dbc.Badge(t("detail.merged_from", lang, ids=", ".join(merged)), color="info"))
     photos = [
         html.A(
-            html.Img(src=u, alt=f"{ticket.ticket_id} #{i + 1}", className="ioc-triage-photo me-2"),
-            href=u,
+            html.Img(src=photo_src(u), alt=f"{ticket.ticket_id} #{i + 1}", className="ioc-triage-photo me-2"),
+            href=photo_src(u),
             target="_blank",
             rel="noopener",
         )  # fmt: skip
@@ -271,7 +278,7 @@ def detail_view(
                         "detail.received",
                         lang,
                         time=fmt_datetime(ticket.received_at, lang),
-                        channel=ticket.channel,
+                        channel=t(f"channel.{ticket.channel}", lang) if ticket.channel else "—",
                     ),
                     html.Br(),
                     html.Span(
@@ -283,6 +290,7 @@ def detail_view(
                         ),
                         className="fw-semibold"
                         + (" text-danger" if left is not None and left < timedelta(0) else ""),
+                        title=t("left.working_note", lang),
                     ),
                     html.Br(),
                     category_label(
@@ -325,9 +333,19 @@ def detail_view(
     )
 
 
+def photo_src(url: str) -> str:
+    """Where the browser loads a photo: the product's own simulated photos from this server (whatever
+    host the simulator wrote), any other photo as sent."""
+    path = urlsplit(url).path
+    return path if path.startswith(SIM_PHOTO_PREFIX) else url
+
+
 def map_layer(ticket: TicketRow, neighbours: Sequence[tuple[str, float, float]] = ()) -> list[Any]:
-    """The ticket (red) and nearby open tickets (orange) as circle markers (no icon downloads)."""
-    out: list[Any] = [
+    """The ticket's unit outline, the ticket (red) and nearby open tickets (orange) as circle markers."""
+    unit = unit_outline(ticket.admin_unit)
+    out: list[Any] = [dl.GeoJSON(data=unit, style={"color": "#2c3e50", "weight": 2, "dashArray": "6 4",
+                                                   "fillOpacity": 0.04}, interactive=False)] if unit else []  # fmt: skip
+    out += [
         dl.CircleMarker(center=[lat, lon], radius=7, color="#e67e22", children=dl.Tooltip(tid_))
         for tid_, lat, lon in neighbours
     ]

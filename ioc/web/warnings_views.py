@@ -22,6 +22,7 @@ import dash_leaflet as dl
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from geodata.names import humanise
 from ioc.i18n import Lang, fmt_datetime, fmt_number, fmt_time, local
 from ioc.i18n.warnings_messages import tw
 from ioc.state import CityState
@@ -36,12 +37,13 @@ from ioc.warnings import (
     WarningAlert,
     summarise,
 )
+from ioc.web.components import severity_badge
 from ioc.web.layer_blobs import BLOBS, Rendered
 from ioc.web.pages import warnings_ids as wid
 from ioc.web.snapshot import Snapshot
 from layers.registry import layer as layer_spec
+from layers.severity import style_of
 
-SEVERITY_COLOR = {"minor": "info", "moderate": "warning", "severe": "danger", "extreme": "dark"}
 BILLION = 1_000_000_000
 YEAR_COLORS = ("#9E9E9E", "#78909C", "#5C6BC0", "#1565C0", "#C62828")
 TYPE_COLORS = {"traffic_accidents": "#FF7F0E", "criminal_cases": "#7B1FA2", "disorder_incidents": "#D62728",
@@ -176,10 +178,10 @@ def alerts_list(alerts: Iterable[WarningAlert], families: Iterable[str], lang: L
     rows = [a for a in alerts if a.family in fams and (scope is None or a.admin_unit is None or a.admin_unit in scope)]
     items = [
         html.Li([
-            dbc.Badge(a.severity, color=SEVERITY_COLOR.get(a.severity, "secondary"), className="me-2"),
-            html.B(a.title(lang)), html.Span(f" · {fmt_datetime(a.updated_at, lang)}", className="text-muted small"),
-            html.Div(a.detail(lang), className="small ioc-walert-detail"),
-            html.Div(f"{a.rule_id}", className="small text-muted"),
+            severity_badge(a.severity, lang, class_name="me-2"),
+            html.B(humanise(a.title(lang), lang)),
+            html.Span(f" · {fmt_datetime(a.updated_at, lang)}", className="text-muted small"),
+            html.Div(humanise(a.detail(lang), lang), title=a.detail(lang), className="small ioc-walert-detail"),
         ], className="ioc-walert" + ("" if a.state != "new" else " ioc-walert-new"))
         for a in rows[:20]
     ]  # fmt: skip
@@ -483,7 +485,8 @@ def warnings_wall_panel(snap: Snapshot, lang: Lang) -> html.Div:
     rows = [html.Tr([html.Td(tw(f"w.family.{f}", lang)),
                      html.Td(tw("w.wall.open", lang, n=fmt_number(summary.open_by_family.get(f, 0), lang)), className="num"),
                      html.Td(tw("w.wall.severe", lang, n=fmt_number(summary.severe_by_family.get(f, 0), lang)),
-                             className="num ioc-severe" if summary.severe_by_family.get(f) else "num")])
+                             className="num ioc-severe" if summary.severe_by_family.get(f) else "num",
+                             style={"color": style_of("severe").background} if summary.severe_by_family.get(f) else None)])
             for f in FAMILIES]  # fmt: skip
     po: PublicOrderView = snap.part("warnings.public_order")
     totals = po.totals(24)

@@ -16,23 +16,30 @@ from ioc.settings import Settings
 log = logging.getLogger("ioc.web.webserver")
 
 
-def serve(settings: Settings, threads: int = 16) -> None:
+def serve(settings: Settings, threads: int = 16, connections: int = 1000) -> None:
     from waitress import create_server
 
     from ioc.web.app import create_app
+    from ioc.web.push import CONFIG_MAX_STREAMS, stop_streams
 
     app = create_app(settings)
+    # Each open push stream holds a thread: leave at least 8 (and half) for requests; the rest poll.
+    app.server.config[CONFIG_MAX_STREAMS] = max(
+        0, min(threads - 8, threads // 2 if threads < 64 else threads - 32)
+    )
     server = create_server(
         app.server,
         host=settings.web_host,
         port=settings.web_port,
         threads=threads,
+        connection_limit=connections,  # kept-alive browsers and their push streams (waitress: 100)
         ident="ioc",
         channel_timeout=120,
     )
     log.info("dashboard on http://%s:%s/", settings.web_host, settings.web_port)
 
     def stop(*_: object) -> None:
+        stop_streams(app.server)  # open push streams end within a second: their threads are freed
         server.close()  # ends run(): then the process exits and the refresher thread (daemon) with it
 
     signal.signal(signal.SIGTERM, stop)
@@ -50,9 +57,12 @@ def serve(settings: Settings, threads: int = 16) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ioc.web.webserver", description=__doc__)
     parser.add_argument("--threads", type=int, default=16, help="waitress worker threads (default 16)")
+    parser.add_argument(
+        "--connections", type=int, default=1000, help="open connections accepted (default 1000)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve(Settings(), threads=args.threads)
+    serve(Settings(), threads=args.threads, connections=args.connections)
     return 0
 
 

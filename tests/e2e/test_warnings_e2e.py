@@ -106,8 +106,15 @@ def test_budget_panel_for_a_leader_refused_to_an_operator(warnings_site: Site, b
     ctx.close()
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     page = ctx.new_page()
-    log_in(page, warnings_site.base, "/budget", user="vanhanh")
-    page.locator(".ioc-forbidden").wait_for(timeout=20_000)
+    page.goto(warnings_site.base + "/budget")  # asked for a page the role may not see …
+    page.wait_for_selector("#login-form")
+    page.fill("#username", "vanhanh")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(lambda url: "/login" not in url)
+    assert "/budget" not in page.url  # … the login lands on the operator's home instead
+    page.goto(warnings_site.base + "/budget")  # and asked again: the policy sends the operator home
+    page.wait_for_url(warnings_site.base + "/")
     assert page.locator(".js-plotly-plot").count() == 0 and "tỷ đồng" not in page.content()
     ctx.close()
 

@@ -13,6 +13,12 @@ window.ioc = Object.assign({}, window.ioc, {
     cls: function (p) {
       return "ioc-mk ioc-" + (p.layer || "x") + " ioc-st-" + (p.status || "none");
     },
+    /* Markers and lines grow with the screen on the wall (1× at 1600 px wide, about 2.4× at 4K);
+       other pages draw at 1×. */
+    screenScale: function () {
+      if (!document.querySelector(".ioc-wall")) { return 1; }
+      return Math.max(1, Math.min(3, window.innerWidth / 1600));
+    },
     canvas: null,
     drawn: {},  /* markers created per layer, and when: lets benchmarks see canvas-drawn layers */
     firstAt: {},
@@ -20,9 +26,10 @@ window.ioc = Object.assign({}, window.ioc, {
     point: function (feature, latlng) {
       var p = feature.properties || {};
       var m = window.ioc.map;
+      var k = m.screenScale();
       var options = {
-        radius: p.radius || 7, fillColor: p.color || "#666", color: p.outline || "#ffffff",
-        weight: p.outline ? 3 : 1.5,
+        radius: (p.radius || 7) * k, fillColor: p.color || "#666", color: p.outline || "#ffffff",
+        weight: (p.outline ? 3 : 1.5) * k,
         opacity: 1, fillOpacity: 0.92, className: m.cls(p)
       };
       /* Large layers draw on one shared canvas: thousands of SVG nodes are too slow to paint. */
@@ -38,8 +45,9 @@ window.ioc = Object.assign({}, window.ioc, {
     style: function (feature, context) {
       var p = window.ioc.map.props(feature, context);
       var line = feature.geometry && feature.geometry.type.indexOf("LineString") >= 0;
+      var k = window.ioc.map.screenScale();
       return {
-        color: p.line || p.color || "#333", weight: p.weight === undefined ? 3 : p.weight,
+        color: p.line || p.color || "#333", weight: (p.weight === undefined ? 3 : p.weight) * k,
         opacity: 0.95, fillColor: p.color || "#ccc",
         fillOpacity: line ? 0 : (p.fill_opacity === undefined ? 0.3 : p.fill_opacity),
         lineCap: "round", className: window.ioc.map.cls(p)

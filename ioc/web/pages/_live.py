@@ -96,4 +96,6 @@ def live_refresh(hours_ago: int | None, seen: dict[str, Any] | None, feed_limit:
     layer_ids = [o["id"]["layer"] for o in ctx.outputs_list[0]]
     upd = layer_update(snap, hours, lang, layer_ids, seen.get("layers"))
     label, cards, feed = side_panel(snap, hours, lang, feed_limit=feed_limit)
-    return LiveRefresh(upd.urls, upd.hideouts, label, list(cards), feed, {"key": key, "layers": upd.seen})
+    # "asof": when the tick that built this snapshot started (benchmarks time delivery from it).
+    held = {"key": key, "layers": upd.seen, "asof": snap.live.asof.isoformat()}
+    return LiveRefresh(upd.urls, upd.hideouts, label, list(cards), feed, held)

@@ -24,18 +24,19 @@ from alerts.cap import to_cap
 from alerts.feed import NotAllowed, OperatorAction, act, list_alerts
 from alerts.model import Alert, AlertClass, AlertState, InvalidTransition, Severity
 from alerts.store import get_alert
-from ioc.access import OBJECT_ACTIONS, Action, Resource, decide
+from geodata.names import humanise
+from ioc.access import OBJECT_ACTIONS, Action, Resource, decide, page_allowed
 from ioc.audit import audit
 from ioc.i18n import TZ, Lang, fmt_datetime
 from ioc.i18n.alerts_messages import tr
 from ioc.web import auth, components
+from ioc.web.components import dropdown_labels
+from ioc.web.errors import user_message
 from ioc.web.pages import alerts_ids as aid
 from ioc.web.scoping import may
 from ioc.web.snapshot import EXTENSION, web_settings
 
 dash.register_page(__name__, path="/alerts", name="alerts", title="IOC Hải Phòng – Cảnh báo")
-
-_SEVERITY_COLOR = {"minor": "secondary", "moderate": "warning", "severe": "danger", "extreme": "dark"}
 
 
 def _pool() -> Any:
@@ -56,7 +57,7 @@ def layout(**_query: Any) -> html.Div:
     filters = dbc.Row(
         [
             dbc.Col(
-                dcc.Dropdown(
+                dcc.Dropdown(labels=dropdown_labels(lang),
                     id=aid.FILTER_STATE,
                     multi=True,
                     placeholder=tr("alerts.filter.state", lang),
@@ -66,7 +67,7 @@ def layout(**_query: Any) -> html.Div:
                 md=4,
             ),  # fmt: skip
             dbc.Col(
-                dcc.Dropdown(
+                dcc.Dropdown(labels=dropdown_labels(lang),
                     id=aid.FILTER_CLASS,
                     multi=True,
                     placeholder=tr("alerts.filter.class", lang),
@@ -75,7 +76,7 @@ def layout(**_query: Any) -> html.Div:
                 md=4,
             ),  # fmt: skip
             dbc.Col(
-                dcc.Dropdown(
+                dcc.Dropdown(labels=dropdown_labels(lang),
                     id=aid.FILTER_SEVERITY,
                     multi=True,
                     placeholder=tr("alerts.filter.severity", lang),
@@ -155,11 +156,9 @@ def _row(a: Alert, lang: Lang, selected: str | None) -> html.Tr:
     return html.Tr(
         [
             html.Td(fmt_datetime(a.updated_at, lang)),
-            html.Td(
-                dbc.Badge(tr(f"severity.{a.severity.value}", lang), color=_SEVERITY_COLOR[a.severity.value])
-            ),
+            html.Td(components.severity_badge(a.severity.value, lang)),
             html.Td(tr(f"class.{a.alert_class.value}", lang)),
-            html.Td(html.A(a.title(lang), href="#", id={"type": "alerts-pick", "alert": str(a.alert_id)})),
+            html.Td(html.A(humanise(a.title(lang), lang), href="#", id={"type": "alerts-pick", "alert": str(a.alert_id)})),
             html.Td(tr(f"state.{a.state.value}", lang)),
             html.Td(tr("alerts.active.yes" if a.active else "alerts.active.no", lang)),
         ],
@@ -223,10 +222,12 @@ def detail(selected: str | None, _v: Any, _n: Any) -> Any:
     if a is None or not may(auth.current_principal(), a):  # a crafted id outside the scope reads nothing
         return html.P(tr("alerts.none", lang), className="text-muted")
     lines = [
-        html.H2(a.title(lang), className="h5"),
-        html.P(a.detail_vi if lang == "vi" else a.detail_en),
+        html.H2(humanise(a.title(lang), lang), className="h5"),
+        # Plain words on the page ("gấp 6 lần mức thường lệ"); the rule's own figures on hover.
+        html.P(humanise(raw_detail := a.detail_vi if lang == "vi" else a.detail_en, lang), title=raw_detail,
+               className="ioc-alert-detail"),
         html.P(
-            tr("alerts.agency", lang, agency=a.agency.name_vi if lang == "vi" else a.agency.name_en),
+            tr("alerts.agency", lang, agency=humanise(a.agency.name_vi if lang == "vi" else a.agency.name_en, lang)),
             className="small mb-1",
         ),  # fmt: skip
     ]
@@ -241,8 +242,22 @@ def detail(selected: str | None, _v: Any, _n: Any) -> Any:
                  html.Span(f" — {e.comment}" if e.comment else "", className="text-muted")])
         for e in reversed(a.timeline)
     ]  # fmt: skip
-    return html.Div([*lines, html.H3(tr("alerts.timeline", lang), className="h6 mt-3"),
+    return html.Div([*lines, *_next_steps(a, lang), html.H3(tr("alerts.timeline", lang), className="h6 mt-3"),
                      html.Ul(entries, className="small")])  # fmt: skip
+
+
+def _next_steps(a: Alert, lang: Lang) -> list[Any]:
+    """From an alert to what a leader or operator does next: a directive to the agencies and wards, a
+    public warning (each link only for whom the policy lets open the page)."""
+    p = auth.current_principal()
+    links = [(path, key, color) for path, key, color in
+             (("/directives/new", "alerts.to_directive", "primary"), ("/warnings", "alerts.to_warning", "warning"))
+             if page_allowed(p, path)]  # fmt: skip
+    if not links:
+        return []
+    return [html.Div([dbc.Button(tr(key, lang), href=f"{path}?alert={a.alert_id}", color=color, outline=True,
+                                 size="sm", className="me-2 mb-1", id={"type": aid.NEXT_STEP, "path": path})
+                      for path, key, color in links], className="mt-2")]  # fmt: skip
 
 
 def _uuid(value: str) -> uuid.UUID:
@@ -301,10 +316,10 @@ def on_action(_a: Any, _b: Any, _c: Any, _d: Any, selected: str | None, comment:
             a = get_alert(conn, _uuid(selected))
             if a is None or p is None or not may(p, a, Action.ACT):
                 raise NotAllowed(f"{p.username if p else '?'} may not act on alert {selected[:40]}")
-            act(conn, a.alert_id, actor=p.username, role=p.role.value,
+            act(conn, a.alert_id, principal=p,
                 action=action, at=datetime.now(UTC), comment=comment, assignee=assignee, until=until_at)  # fmt: skip
     except (NotAllowed, InvalidTransition, ValueError, LookupError) as exc:
-        return dbc.Alert(tr("alerts.error", lang, reason=str(exc)), color="danger"), int(version or 0)
+        return dbc.Alert(tr("alerts.error", lang, reason=user_message(exc, lang, "alert action")), color="danger"), int(version or 0)
     label = tr({OperatorAction.ACKNOWLEDGE: "action.acknowledged", OperatorAction.ASSIGN: "action.assigned",
                 OperatorAction.RESOLVE: "action.resolved", OperatorAction.SILENCE: "action.silenced"}[action], lang)  # fmt: skip
     return dbc.Alert(tr("alerts.done", lang, action=label), color="success"), int(version or 0) + 1

@@ -21,3 +21,4 @@ CAP_DOWNLOAD = "alerts-cap-download"
 FEEDBACK = "alerts-feedback"
 ACTIONS = "alerts-actions"
 VERSION = "alerts-version"  # bumped after each action so the list refreshes at once
+NEXT_STEP = "alerts-next-step"  # pattern id type of the links to a directive / a public warning

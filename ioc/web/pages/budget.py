@@ -19,6 +19,7 @@ from ioc.i18n import Lang
 from ioc.i18n.warnings_messages import tw
 from ioc.web import auth, components
 from ioc.web import warnings_views as v
+from ioc.web.components import dropdown_labels
 from ioc.web.pages import warnings_ids as wid
 from ioc.web.snapshot import Snapshot, live, web_settings
 
@@ -50,7 +51,7 @@ def layout(**_query: Any) -> html.Div:
             html.H1(tw("w.budget.title", lang), className="h4 mt-3"),
             html.Div(body(snap, lang), id=wid.BUDGET_BODY),
             html.H2(tw("w.budget.yoy", lang), className="h6 mt-3"),
-            dcc.Dropdown(id=wid.BUDGET_SERIES, options=options, value=options[0]["value"] if options else None,
+            dcc.Dropdown(labels=dropdown_labels(lang), id=wid.BUDGET_SERIES, options=options, value=options[0]["value"] if options else None,
                          clearable=False, style={"maxWidth": "28rem"}),
             dcc.Graph(id=wid.BUDGET_YOY, config={"displayModeBar": False}),
         ], fluid=True, className="ioc-wpage ioc-budget"),

@@ -23,6 +23,8 @@ from ioc.directives.stats import on_time_rates, parse_period
 from ioc.directives.workflow import Change, Kind, Priority, kind_name, priority_name, status_name
 from ioc.i18n import Lang
 from ioc.web import auth, components
+from ioc.web.components import dropdown_labels
+from ioc.web.errors import user_message
 from ioc.web.pages import directives_ids as did
 from ioc.web.pages._directives_common import allowed, current_actor, forbidden, pool, when
 from ioc.web.snapshot import web_settings
@@ -90,7 +92,7 @@ def new_form(lang: Lang, title: str, recips: list[str], about: dict[str, str] | 
         dbc.Label(tr("field.body", lang), html_for=did.NEW_BODY),
         dbc.Textarea(id=did.NEW_BODY, rows=3, className="mb-2"),
         dbc.Label(tr("field.recipients", lang)),
-        dcc.Dropdown(id=did.NEW_RECIPIENTS, options=recipient_options(lang), value=recips, multi=True, className="mb-2"),
+        dcc.Dropdown(labels=dropdown_labels(lang), id=did.NEW_RECIPIENTS, options=recipient_options(lang), value=recips, multi=True, className="mb-2"),
         dbc.Row([
             dbc.Col([dbc.Label(tr("field.priority", lang)),
                      dbc.Select(id=did.NEW_PRIORITY, value="normal",
@@ -306,7 +308,7 @@ def create(_n: Any, title: str | None, body: str | None, recipients: list[str] |
         with pool().connection() as conn:
             directive_id = store.create_directive(conn, new, current_actor(conn), datetime.now(UTC))
     except (ValueError, KeyError, store.NotAllowed) as exc:
-        return dbc.Alert(tr("error", lang, reason=str(exc)), color="danger"), int(version or 0), dash.no_update
+        return dbc.Alert(tr("error", lang, reason=user_message(exc, lang)), color="danger"), int(version or 0), dash.no_update
     return (dbc.Alert(tr("sent", lang, id=directive_id), color="success", id="dir-created"), int(version or 0) + 1,
             directive_id)  # fmt: skip
 
@@ -338,7 +340,7 @@ def lead_action(*args: Any) -> tuple[Any, int]:
                             note=(note or "").strip() or None)  # fmt: skip
             store.act(conn, int(selected), change, actor)
     except (ValueError, store.NotAllowed, store.DirectiveNotFound) as exc:
-        return dbc.Alert(tr("error", lang, reason=str(exc)), color="danger"), int(version or 0)
+        return dbc.Alert(tr("error", lang, reason=user_message(exc, lang)), color="danger"), int(version or 0)
     return dbc.Alert(tr("done", lang, action=kind_name(kind, lang)), color="success"), int(version or 0) + 1
 
 

@@ -28,6 +28,7 @@ from ioc.i18n import Lang
 from ioc.i18n.warnings_messages import tw
 from ioc.web import auth, components
 from ioc.web import warnings_views as v
+from ioc.web.components import dropdown_labels
 from ioc.web.pages import warnings_ids as wid
 from ioc.web.snapshot import EXTENSION, Snapshot, live, web_settings
 
@@ -96,7 +97,7 @@ def layout(**_query: Any) -> html.Div:
                          html.Div(v.simulation_list(snap.part("warnings.simulation"), lang), id=wid.SIM_LIST)], lg=7),
                 dbc.Col([
                     html.H2(tw("w.fl.gauge", lang), className="h6"),
-                    dcc.Dropdown(id=wid.FLOOD_GAUGE, options=gauges, value=first,
+                    dcc.Dropdown(labels=dropdown_labels(lang), id=wid.FLOOD_GAUGE, options=gauges, value=first,
                                  clearable=False),
                     dcc.Graph(id=wid.FLOOD_GAUGE_GRAPH, config={"displayModeBar": False}),
                     html.Div(body(snap, lang), id=wid.FLOOD_BODY),

@@ -22,6 +22,7 @@ from ioc.directives.settings import DirectiveSettings
 from ioc.directives.workflow import Change, Kind, kind_name, priority_name, status_name
 from ioc.i18n import Lang
 from ioc.web import auth, components
+from ioc.web.errors import user_message
 from ioc.web.pages import directives as board
 from ioc.web.pages import directives_ids as did
 from ioc.web.pages._directives_common import allowed, current_actor, forbidden, parse_local, pool, when
@@ -210,6 +211,6 @@ def on_action(*args: Any) -> tuple[Any, int, Any, Any]:
                             note=(note or "").strip() or None, deadline=deadline, files=files)  # fmt: skip
             store.act(conn, int(selected["directive"]), change, actor)
     except (ValueError, store.NotAllowed, store.DirectiveNotFound) as exc:
-        return dbc.Alert(tr("error", lang, reason=str(exc)), color="danger"), int(version or 0), dash.no_update, dash.no_update
+        return dbc.Alert(tr("error", lang, reason=user_message(exc, lang)), color="danger"), int(version or 0), dash.no_update, dash.no_update
     return (dbc.Alert(tr("done", lang, action=kind_name(kind, lang)), color="success", id="inbox-done"),
             int(version or 0) + 1, [] if files else dash.no_update, "")  # fmt: skip

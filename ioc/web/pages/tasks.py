@@ -26,6 +26,7 @@ from ioc.directives.tasks import (
 from ioc.directives.tasks_xlsx import XlsxRowError, read_tasks
 from ioc.i18n import Lang
 from ioc.web import auth, components
+from ioc.web.errors import user_message
 from ioc.web.pages import directives_ids as did
 from ioc.web.pages._directives_common import allowed, current_actor, forbidden, pool
 
@@ -129,5 +130,5 @@ def import_xlsx(content: str | None, name: str | None, plan: str | None, version
         with pool().connection() as conn:
             n = upsert_tasks(conn, items, auth.current_user() or "?", auth.current_role() or "", datetime.now(UTC))
     except (XlsxRowError, ValueError, PermissionError) as exc:
-        return dbc.Alert(tr("error", lang, reason=str(exc)), color="danger"), int(version or 0)
+        return dbc.Alert(tr("error", lang, reason=user_message(exc, lang)), color="danger"), int(version or 0)
     return dbc.Alert(tr("tasks.imported", lang, n=n), color="success"), int(version or 0) + 1

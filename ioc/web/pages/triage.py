@@ -36,12 +36,15 @@ from ioc.tickets.privacy import reporter_view
 from ioc.tickets.routing import RoutingTable
 from ioc.tickets.store import QueueFilter, TicketRow, Viewer
 from ioc.tickets.workflow import OPEN_STATUSES, Change, Kind, Status, TransitionError, status_name
-from ioc.web import auth, components
+from ioc.web import auth, basemap, components
 from ioc.web import tickets_views as views
+from ioc.web.components import dropdown_labels
+from ioc.web.errors import user_message
 from ioc.web.pages import triage_ids as tid
 from ioc.web.tickets_views import catalog, subnav
 
 dash.register_page(__name__, path="/triage", name="triage", title="IOC Hải Phòng – Phản ánh")
+basemap.register_band_switch("triage", tid.TRIAGE_MAP)
 
 NEIGHBOUR_RADIUS_M = 300.0
 
@@ -106,18 +109,18 @@ def layout(ticket: str | None = None, **_query: Any) -> html.Div:
     keys = {v: k for k, v in tid.SHORTCUTS.items()}
     filters = dbc.Row(
         [
-            dbc.Col(dcc.Dropdown(
+            dbc.Col(dcc.Dropdown(labels=dropdown_labels(lang),
                 id=tid.TRIAGE_FILTER_STATUS, multi=True, placeholder=t("filter.status", lang),
                 options=_options([(s.value, status_name(s, lang)) for s in Status]),
                 value=[s.value for s in Status if s in OPEN_STATUSES],
             ), md=3),
-            dbc.Col(dcc.Dropdown(
+            dbc.Col(dcc.Dropdown(labels=dropdown_labels(lang),
                 id=tid.TRIAGE_FILTER_CATEGORY, multi=True, placeholder=t("filter.category", lang),
                 options=_options([(c.code, c.name(lang)) for c in catalog()]),
             ), md=3),
-            dbc.Col(dcc.Dropdown(id=tid.TRIAGE_FILTER_UNIT, multi=True, placeholder=t("filter.unit", lang),
+            dbc.Col(dcc.Dropdown(labels=dropdown_labels(lang), id=tid.TRIAGE_FILTER_UNIT, multi=True, placeholder=t("filter.unit", lang),
                                  options=_options([(u, u) for u in units])), md=2),
-            dbc.Col(dcc.Dropdown(id=tid.TRIAGE_FILTER_OWNER, multi=True, placeholder=t("filter.owner", lang),
+            dbc.Col(dcc.Dropdown(labels=dropdown_labels(lang), id=tid.TRIAGE_FILTER_OWNER, multi=True, placeholder=t("filter.owner", lang),
                                  options=_options([(c, n or c) for c, n in owners])), md=2),
             dbc.Col(dbc.Checkbox(id=tid.TRIAGE_FILTER_OVERDUE, label=t("filter.overdue", lang), value=False),
                     md=2, className="pt-2"),
@@ -127,13 +130,13 @@ def layout(ticket: str | None = None, **_query: Any) -> html.Div:
     actions = html.Div(
         [
             dbc.Row([
-                dbc.Col(dcc.Dropdown(id=tid.TRIAGE_CATEGORY, placeholder=t("action.category", lang),
+                dbc.Col(dcc.Dropdown(labels=dropdown_labels(lang), id=tid.TRIAGE_CATEGORY, placeholder=t("action.category", lang),
                                      options=_options([(c.code, c.name(lang)) for c in catalog()]),
                                      clearable=False), md=7),
                 dbc.Col(_button(tid.TRIAGE_CONFIRM, "action.confirm", lang, "primary", keys[tid.TRIAGE_CONFIRM]), md=5),
             ], className="g-1 mb-1"),
             dbc.Row([
-                dbc.Col(dcc.Dropdown(id=tid.TRIAGE_OWNER, placeholder=t("action.owner", lang), clearable=False), md=7),
+                dbc.Col(dcc.Dropdown(labels=dropdown_labels(lang), id=tid.TRIAGE_OWNER, placeholder=t("action.owner", lang), clearable=False), md=7),
                 dbc.Col(_button(tid.TRIAGE_ASSIGN, "action.assign", lang, "primary", keys[tid.TRIAGE_ASSIGN]), md=5),
             ], className="g-1 mb-1"),
             dbc.Input(id=tid.TRIAGE_REASON, placeholder=t("action.reason", lang), size="sm", className="mb-1"),
@@ -144,7 +147,7 @@ def layout(ticket: str | None = None, **_query: Any) -> html.Div:
                 _button(tid.TRIAGE_ANSWER, "action.answer", lang, "success"),
             ]),
             dbc.Row([
-                dbc.Col(dcc.Dropdown(id=tid.TRIAGE_MERGE_TARGET, placeholder=t("action.merge_into", lang)), md=7),
+                dbc.Col(dcc.Dropdown(labels=dropdown_labels(lang), id=tid.TRIAGE_MERGE_TARGET, placeholder=t("action.merge_into", lang)), md=7),
                 dbc.Col(_button(tid.TRIAGE_MERGE, "action.merge", lang, "secondary", keys[tid.TRIAGE_MERGE]), md=5),
             ], className="g-1 mb-1"),
             html.Div([
@@ -162,7 +165,7 @@ def layout(ticket: str | None = None, **_query: Any) -> html.Div:
                 html.H2(t("stats.title", lang), className="h6 mt-3"),
                 dbc.Row(id=tid.TRIAGE_KPIS, className="g-2 mb-2"),
                 dbc.Row([
-                    dbc.Col(dcc.Dropdown(
+                    dbc.Col(dcc.Dropdown(labels=dropdown_labels(lang),
                         id=tid.TRIAGE_STATS_BY, clearable=False, value="category",
                         options=_options([(b, t(f"by.{b}", lang)) for b in stats_mod.BY_VALUES]),
                     ), md=3),
@@ -174,7 +177,7 @@ def layout(ticket: str | None = None, **_query: Any) -> html.Div:
         )
         if decide(p, Resource.export("tickets.stats_csv"))
         else html.Div([html.Div(id=tid.TRIAGE_KPIS), html.Div(id=tid.TRIAGE_STATS),
-                       dcc.Dropdown(id=tid.TRIAGE_STATS_BY, value="total", style={"display": "none"})])
+                       dcc.Dropdown(labels=dropdown_labels(lang), id=tid.TRIAGE_STATS_BY, value="total", style={"display": "none"})])
     )  # fmt: skip
     return html.Div(
         [
@@ -190,9 +193,11 @@ def layout(ticket: str | None = None, **_query: Any) -> html.Div:
                             dbc.Col(
                                 [
                                     dl.Map(
-                                        dl.LayerGroup(id=tid.TRIAGE_MAP_LAYER),
+                                        # The street base and the ticket's unit outline (in the layer group).
+                                        [*basemap.layers("triage", "light"), dl.LayerGroup(id=tid.TRIAGE_MAP_LAYER)],
                                         id=tid.TRIAGE_MAP, center=components.HAIPHONG_CENTER, zoom=12,
-                                        style={"height": "220px"}, className="ioc-map mb-2",
+                                        style={"height": "220px"}, className="ioc-map ioc-map-triage mb-2",
+                                        attributionControl=False,
                                     ),
                                     html.Div(html.P(t("detail.none", lang), className="text-muted"),
                                              id=tid.TRIAGE_DETAIL),
@@ -468,7 +473,7 @@ def act(*args: Any) -> tuple[Any, Any, Any]:
                                 reason=reason, answer=answer, merge_target=merge_target)  # fmt: skip
             store.apply_change(conn, selected, change)
         except (TransitionError, ValueError, LookupError) as exc:
-            return no_update, dbc.Alert(t("action.error", lang, error=str(exc)), color="danger"), no_update
+            return no_update, dbc.Alert(t("action.error", lang, error=user_message(exc, lang, "ticket action")), color="danger"), no_update
     what = t(f"kind.{change.kind.value}", lang)
     message = dbc.Alert(t("action.done", lang, what=what, id=selected), color="success", duration=4000,
                         id="triage-done")  # fmt: skip

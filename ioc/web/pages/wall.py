@@ -18,8 +18,10 @@ from dash import ALL, ClientsideFunction, Input, Output, State, callback, client
 from dash.exceptions import PreventUpdate
 
 from alerts.aqi import band_for
+from geodata.names import site_name
 from ioc.i18n import Lang, fmt_date, fmt_number, fmt_time, t
-from ioc.web import auth, basemap, components, ids
+from ioc.web import auth, basemap, components, ids, tickets_views
+from ioc.web.layer_blobs import payload
 from ioc.web.pages._live import layer_update
 from ioc.web.snapshot import CityState, Snapshot, live, web_settings
 from layers import traffic as traffic_layer
@@ -33,6 +35,12 @@ DEFAULT_STALE_S = 120
 WALL_LAYERS = [s.layer_id for s in LAYERS if s.checked]
 MAX_ROWS = 8  # rows per table panel: fits 1080 p without scrolling
 WALL_FEEDS = "wall-feeds"  # the feed-health strip
+WALL_FOCUS = "wall-focus"  # unacknowledged severe/extreme alerts with a place: the browser flies to new ones
+WALL_MAP_AGE = "wall-map-age"  # the map's own data age
+WALL_LEGEND = "wall-legend"
+WALL_FOCUS_OUT = "wall-focus-out"  # dummy output of the focus callback
+FOCUS_SEVERITIES = ("extreme", "severe")
+MAX_PINS = 30  # in the scrolling banner (the count says how many there are)
 
 
 def _bounded(value: Any, default: int, lo: int, hi: int) -> int:
@@ -42,7 +50,12 @@ def _bounded(value: Any, default: int, lo: int, hi: int) -> int:
         return default
 
 
-def layout(rotate: str | None = None, stale: str | None = None, **_query: Any) -> html.Div:
+def _flag(value: str | None, default: bool) -> bool:
+    return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def layout(rotate: str | None = None, stale: str | None = None, sound: str | None = None,
+           **_query: Any) -> html.Div:  # fmt: skip
     lang = auth.current_lang()
     if not auth.may_view(auth.current_role() or "", "/wall"):
         return html.Div(html.P(t("auth.forbidden", lang)), className="container p-5")
@@ -50,6 +63,9 @@ def layout(rotate: str | None = None, stale: str | None = None, **_query: Any) -
         "rotate_s": _bounded(rotate, DEFAULT_ROTATE_S, 3, 600),
         "stale_s": _bounded(stale, DEFAULT_STALE_S, 10, 86_400) if stale is not None else None,
         "panels": list(ids.WALL_PANELS),
+        "sound": _flag(sound, bool(getattr(web_settings(), "wall_alert_sound", True))),
+        "focus_s": float(getattr(web_settings(), "alert_focus_seconds", 8.0)),
+        "map_id": ids.WALL_MAP,
     }
     panels = [
         html.Section(
@@ -64,6 +80,7 @@ def layout(rotate: str | None = None, stale: str | None = None, **_query: Any) -
         for i, name in enumerate(ids.WALL_PANELS)
     ]
     snap = live().current
+    config["bounds"] = snap.live.boundaries.leaflet_bounds
     return html.Div(
         [
             html.Header(
@@ -78,14 +95,21 @@ def layout(rotate: str | None = None, stale: str | None = None, **_query: Any) -
             html.Div(id=WALL_FEEDS),
             html.Main(
                 [
-                    components.map_view(
-                        "wall",
-                        ids.WALL_MAP,
-                        lang,
-                        interactive=False,
-                        zoom=10.75,
-                        bounds=snap.live.boundaries.leaflet_bounds,
-                        tile_url=getattr(web_settings(), "map_tile_url", None),
+                    html.Div(
+                        [
+                            components.map_view(
+                                "wall",
+                                ids.WALL_MAP,
+                                lang,
+                                interactive=False,
+                                zoom=10.75,
+                                bounds=snap.live.boundaries.leaflet_bounds,
+                                tile_url=getattr(web_settings(), "map_tile_url", None),
+                            ),
+                            html.Div(id=WALL_MAP_AGE, className="ioc-updated ioc-wall-map-age"),
+                            html.Div(id=WALL_LEGEND, className="ioc-wall-legend"),
+                        ],
+                        className="ioc-wall-mapbox",
                     ),
                     html.Div(panels, className="ioc-wall-panels"),
                 ],
@@ -97,6 +121,8 @@ def layout(rotate: str | None = None, stale: str | None = None, **_query: Any) -
             dcc.Store(id=ids.WALL_CONFIG, data=config),
             dcc.Store(id=ids.WALL_TIMES, data={}),
             dcc.Store(id=ids.WALL_SEEN, data={}),
+            dcc.Store(id=WALL_FOCUS, data=[]),
+            dcc.Store(id=WALL_FOCUS_OUT),
         ],
         className="ioc-wall",
         **{"data-bs-theme": "dark"},
@@ -104,14 +130,56 @@ def layout(rotate: str | None = None, stale: str | None = None, **_query: Any) -
 
 
 def pinned(snap: Snapshot, lang: Lang) -> tuple[list[Any], str]:
-    new = [a for a in snap.live.alerts if not a.acknowledged]
+    """Unacknowledged alerts, most severe first, after their count; more than fit scroll past."""
+    rank = {s: i for i, s in enumerate(components.SEVERITY_ORDER)}
+    new = sorted((a for a in snap.live.alerts if not a.acknowledged),
+                 key=lambda a: (rank.get(a.severity, 9), -a.created_at.timestamp()))  # fmt: skip
     if not new:
         return [html.Span(t("wall.none_pinned", lang))], "ioc-wall-pinned ioc-none"
-    items = [html.B(t("wall.pinned", lang) + ":")]
-    items += [
-        html.Span(f"{a.title(lang)} · {fmt_time(a.created_at, lang)}", className="ioc-pin") for a in new[:6]
-    ]
-    return items, "ioc-wall-pinned"
+    pins = [
+        html.Span([components.severity_badge(a.severity, lang, class_name="me-2"),
+                   f"{a.title(lang)} · {fmt_time(a.created_at, lang)}"], className="ioc-pin")
+        for a in new[:MAX_PINS]
+    ]  # fmt: skip
+    scroll = len(pins) > 3
+    track = pins + pins if scroll else pins  # twice: the loop scrolls without a jump
+    count = html.Span(t("wall.pinned_count", lang, n=fmt_number(len(new), lang)), className="ioc-pin-count",
+                      **{"data-count": len(new)})  # fmt: skip
+    viewport = html.Div(html.Div(track, className="ioc-pin-track" + (" ioc-scroll" if scroll else ""),
+                                 style={"animationDuration": f"{6 * len(pins)}s"} if scroll else None),
+                        className="ioc-pin-viewport")  # fmt: skip
+    return [count, viewport], "ioc-wall-pinned"
+
+
+def focus_targets(snap: Snapshot) -> list[dict[str, Any]]:
+    """Unacknowledged severe and extreme alerts with a place (theirs, else their source's)."""
+    out = []
+    for a in snap.live.alerts:
+        if a.acknowledged or a.severity not in FOCUS_SEVERITIES:
+            continue
+        lon, lat = a.lon, a.lat
+        src = snap.live.sources.get(a.source_id or "")
+        if (lon is None or lat is None) and src is not None:
+            lon, lat = src.lon, src.lat
+        if lon is not None and lat is not None:
+            out.append({"id": a.alert_id, "lat": lat, "lon": lon, "severity": a.severity})
+    return out[:50]
+
+
+def wall_legend(snap: Snapshot, lang: Lang) -> list[Any]:
+    """What the wall's colours mean: the legends of the layers it draws (the map page's, compact)."""
+    rendered = payload(snap, 0, lang)
+    out = []
+    for lid in WALL_LAYERS:
+        r = rendered.get(lid)
+        if r is None or r.data.legend is None:
+            continue
+        lg = r.data.legend
+        out.append(html.Div([html.B(lg.title), *[html.Span([html.Span(className="ioc-swatch",
+                                                                      style={"background": e.color}), e.label],
+                                                           className="ioc-wall-legend-entry") for e in lg.entries]],
+                            className="ioc-wall-legend-layer"))  # fmt: skip
+    return out
 
 
 def traffic_table(state: CityState, lang: Lang) -> html.Table:
@@ -126,7 +194,7 @@ def traffic_table(state: CityState, lang: Lang) -> html.Table:
                     html.Td(
                         [
                             html.Span(className="ioc-dot", style={"background": color}),
-                            src.name if src else s.source_id,
+                            src.name if src else site_name(s.source_id),
                         ]
                     ),
                     html.Td(f"{fmt_number(s.speed_kmh, lang)} {t('unit.kmh', lang)}", className="num"),
@@ -151,7 +219,7 @@ def air_table(state: CityState, lang: Lang) -> html.Table:
                             html.Span(
                                 className="ioc-dot", style={"background": band.hex if band else "#9E9E9E"}
                             ),
-                            src.name if src else a.source_id,
+                            src.name if src else site_name(a.source_id),
                         ]
                     ),
                     html.Td(band.name(lang) if band else "—"),
@@ -162,6 +230,14 @@ def air_table(state: CityState, lang: Lang) -> html.Table:
     return html.Table(html.Tbody(rows), className="ioc-wall-table")
 
 
+def category_name(code: str | None, lang: Lang) -> str:
+    """A report category's name from the ticket catalogue, never its code."""
+    cat = tickets_views.catalog()
+    if code and code in cat:
+        return cat.get(code).name(lang)
+    return t("category.unknown", lang)
+
+
 def reports_table(state: CityState, lang: Lang) -> html.Table:
     latest = sorted(state.reports, key=lambda r: r.updated_at, reverse=True)[:MAX_ROWS]
     names = state.boundaries.names
@@ -169,7 +245,7 @@ def reports_table(state: CityState, lang: Lang) -> html.Table:
         html.Tr(
             [
                 html.Td(fmt_time(r.updated_at, lang)),
-                html.Td(r.category or t("category.unknown", lang)),
+                html.Td(category_name(r.category, lang)),
                 html.Td(names.get(r.admin_unit or "", "—")),
             ]
         )
@@ -210,11 +286,16 @@ def panel_thresholds(snap: Snapshot, panel: str, cap_s: float) -> tuple[float, f
     Output(ids.WALL_TIMES, "data"),
     Output(ids.WALL_SEEN, "data"),
     Output(WALL_FEEDS, "children"),
+    Output(WALL_MAP_AGE, "children"),
+    Output(WALL_LEGEND, "children"),
+    Output(WALL_FOCUS, "data"),
     Input(ids.WALL_TICK, "n_intervals"),
     State(ids.WALL_SEEN, "data"),
     State(ids.WALL_CONFIG, "data"),
 )
-def refresh(_tick: int | None, seen: dict[str, Any] | None, config: dict[str, Any] | None = None) -> tuple[Any, ...]:
+def refresh(
+    _tick: int | None, seen: dict[str, Any] | None, config: dict[str, Any] | None = None
+) -> tuple[Any, ...]:
     lang = auth.current_lang()
     snap = live().current
     seen = seen or {}
@@ -232,11 +313,17 @@ def refresh(_tick: int | None, seen: dict[str, Any] | None, config: dict[str, An
     at = {name: panel_time(snap, name) for name in ids.WALL_PANELS}
     cap = float((config or {}).get("stale_s") or 86_400)
     # For the browser: the data's epoch ms and the thresholds; it turns a label amber, then red, as it ages.
-    times = {name: {"at": int(a.timestamp() * 1000) if a else None,
-                    "late_s": panel_thresholds(snap, name, cap)[0], "silent_s": panel_thresholds(snap, name, cap)[1]}
-             for name, a in at.items()}
+    times = {
+        name: {
+            "at": int(a.timestamp() * 1000) if a else None,
+            "late_s": panel_thresholds(snap, name, cap)[0],
+            "silent_s": panel_thresholds(snap, name, cap)[1],
+        }
+        for name, a in at.items()
+    }
     labels = [
-        t("updated.never", lang) if at[name] is None
+        t("updated.never", lang)
+        if at[name] is None
         else f"{t('updated.at', lang, time=fmt_time(at[name], lang))} · {components.age_text(at[name], lang)}"
         for name in ids.WALL_PANELS
     ]
@@ -251,8 +338,26 @@ def refresh(_tick: int | None, seen: dict[str, Any] | None, config: dict[str, An
         times,
         {"key": key, "layers": upd.seen},
         components.feed_strip(snap, lang),
+        map_age(snap, lang),
+        wall_legend(snap, lang),
+        focus_targets(snap),
     )
 
+
+def map_age(snap: Snapshot, lang: Lang) -> str:
+    """The map's data age: its stalest source's newest event (as the overview panel)."""
+    at = snap.newest_data
+    if at is None:
+        return t("updated.never", lang)
+    return f"{t('wall.map_data', lang)}: {fmt_time(at, lang)} · {components.age_text(at, lang)}"
+
+
+clientside_callback(
+    ClientsideFunction("ioc", "wallFocus"),
+    Output(WALL_FOCUS_OUT, "data"),
+    Input(WALL_FOCUS, "data"),
+    State(ids.WALL_CONFIG, "data"),
+)
 
 clientside_callback(
     ClientsideFunction("ioc", "rotate"),

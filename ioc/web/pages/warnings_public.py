@@ -20,6 +20,8 @@ from ioc.directives.recipients import RecipientKind, registry
 from ioc.directives.settings import DirectiveSettings
 from ioc.i18n import TZ
 from ioc.web import auth, components
+from ioc.web.components import dropdown_labels
+from ioc.web.errors import user_message
 from ioc.web.pages import directives_ids as did
 from ioc.web.pages._directives_common import allowed, forbidden, parse_local, pool, when
 
@@ -54,7 +56,7 @@ def layout(alert: str | None = None, **_q: Any) -> html.Div:
                 dbc.Col(dbc.Card(dbc.CardBody([
                     html.H2(tr("warn.compose", lang), className="h6"),
                     dbc.Label(tr("warn.units", lang)),
-                    dcc.Dropdown(id=did.WARN_UNITS, options=units, multi=True, value=list(draft.units) if draft else [], className="mb-2"),
+                    dcc.Dropdown(labels=dropdown_labels(lang), id=did.WARN_UNITS, options=units, multi=True, value=list(draft.units) if draft else [], className="mb-2"),
                     dbc.Input(id=did.WARN_HEADLINE, placeholder=tr("warn.headline", lang), value=draft.headline_vi if draft else "", className="mb-2"),
                     dbc.Textarea(id=did.WARN_TEXT, placeholder=tr("warn.text", lang), value=draft.description_vi if draft else "", rows=3, className="mb-2"),
                     dbc.Textarea(id=did.WARN_INSTRUCTION, placeholder=tr("warn.instruction", lang), rows=2, className="mb-2"),
@@ -143,5 +145,5 @@ def act(_save: Any, clicks: list[Any], units: list[str] | None, headline: str | 
                 else:
                     w = pw.cancel(conn, wid, user, role, reason or "", now, settings)
     except (ValueError, KeyError, pw.WarningError) as exc:
-        return dbc.Alert(tr("error", lang, reason=str(exc)), color="danger"), int(version or 0)
+        return dbc.Alert(tr("error", lang, reason=user_message(exc, lang)), color="danger"), int(version or 0)
     return dbc.Alert(tr(f"warn.status.{w.status}", lang), color="success"), int(version or 0) + 1
