@@ -23,6 +23,8 @@ import os
 import signal
 import sys
 import threading
+import time
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -128,7 +130,8 @@ _PENDING: LiteralString = (
     "SELECT e.event_id, e.event_time, e.ingested_at, e.dossier_id, e.step, e.unit, e.sector, e.procedure_code,"
     " e.procedure_name, e.channel, e.due_at, e.fee_vnd, e.eligible_full_online, e.full_online, e.e_result,"
     " e.digitised, e.reused_data, e.rating FROM dossier_events e"
-    " WHERE e.ingested_at >= %s AND NOT EXISTS (SELECT 1 FROM dossier_intake_done d WHERE d.event_id = e.event_id)"
+    " WHERE (e.ingested_at, e.event_id) > (%s, %s)"
+    " AND NOT EXISTS (SELECT 1 FROM dossier_intake_done d WHERE d.event_id = e.event_id)"
     " ORDER BY e.ingested_at, e.event_id LIMIT %s"
 )
 _UPSERT = sql.SQL("INSERT INTO dossiers ({cols}) VALUES ({vals}) ON CONFLICT (dossier_id) DO UPDATE SET {sets}").format(
@@ -194,18 +197,29 @@ def fold(conn: psycopg.Connection, events: list[dict[str, Any]], now: datetime) 
 class DossierIntake:
     """Folds pending dossier events, a batch per transaction."""
 
-    def __init__(self, batch: int = BATCH) -> None:
+    def __init__(self, batch: int = BATCH, sweep_seconds: float = 30.0) -> None:
         self.batch = batch
         self.folded = 0
+        self.sweep_seconds = sweep_seconds
+        self.cursor: tuple[datetime, uuid.UUID] | None = None  # keyset position inside the current sweep
+        self.next_sweep = 0.0
 
     def once(self, conn: psycopg.Connection, now: datetime | None = None) -> int:
-        """Fold up to one batch of pending events; returns how many were folded (0: nothing pending)."""
-        row = conn.execute("SELECT ingested_at FROM dossier_intake_watermark WHERE id = 1").fetchone()
-        since = row[0] - SAFETY_MARGIN if row else datetime(1970, 1, 1, tzinfo=UTC)
+        """Fold up to one batch of pending events; returns how many events were read (0: nothing pending).
+
+        Reading pages forward from a keyset position (ingested_at, event_id); every ``sweep_seconds``
+        (and at start) it starts again from the watermark minus the safety margin, so a batch the
+        spine committed late is still found, while a long history is never rescanned batch by batch."""
+        if self.cursor is None or time.monotonic() >= self.next_sweep:
+            row = conn.execute("SELECT ingested_at FROM dossier_intake_watermark WHERE id = 1").fetchone()
+            since = row[0] - SAFETY_MARGIN if row else datetime(1970, 1, 1, tzinfo=UTC)
+            self.cursor = (since, uuid.UUID(int=0))
+            self.next_sweep = time.monotonic() + self.sweep_seconds
         with conn.cursor(row_factory=dict_row) as cur:
-            events = cur.execute(_PENDING, (since, self.batch)).fetchall()
+            events = cur.execute(_PENDING, (*self.cursor, self.batch)).fetchall()
         if not events:
             return 0
+        self.cursor = (events[-1]["ingested_at"], events[-1]["event_id"])
         with conn.transaction():
             n = fold(conn, events, now or datetime.now(UTC))
             conn.execute(

@@ -21,8 +21,10 @@ from ioc.kpi.index766 import (
     COUNTER_NAMES,
     Index766Accumulator,
     Index766Book,
+    Index766Counts,
     Index766Result,
     ScoreCard,
+    UnitScore,
     instant,
     score,
 )
@@ -181,36 +183,61 @@ def _ranks(result: Index766Result) -> dict[str, int]:
     return ranks
 
 
-def _result(accs: Mapping[Key, Index766Accumulator], period: Period, now: datetime) -> Index766Result:
-    return book_for(accs, period).result(period.as_of(now))
+Memo = dict[tuple[Key, datetime], Index766Counts]
 
 
-def period_index(accs: Mapping[Key, Index766Accumulator], period: Period, now: datetime) -> PeriodIndex:
+def _counts(acc: Index766Accumulator, key: Key, t: datetime, memo: Memo | None) -> Index766Counts:
+    if memo is None:
+        return acc.counts(t)
+    c = memo.get((key, t))
+    if c is None:
+        c = memo[(key, t)] = acc.counts(t)
+    return c
+
+
+def _result(accs: Mapping[Key, Index766Accumulator], period: Period, now: datetime, *,
+            by: str = "unit", memo: Memo | None = None) -> Index766Result:
+    """What ``book_for(accs, period, by=by).result(as_of)`` gives, without merging the due-time lists:
+    counts at ``as_of`` are additive, so each group's counts are its parts' counts pooled."""
+    t = period.as_of(now)
+    parts: dict[str, list[Index766Counts]] = {}
+    for key, acc in accs.items():
+        unit, month, sector = key
+        if period.start <= month < period.end:
+            parts.setdefault(unit if by == "unit" else (sector or "—"), []).append(_counts(acc, key, t, memo))
+    counts = {k: Index766Counts.pooled(v) for k, v in sorted(parts.items())}
+    city = Index766Counts.pooled(counts.values())
+    return Index766Result(t, tuple(UnitScore(k, score(c)) for k, c in counts.items()), score(city))
+
+
+def city_card(accs: Mapping[Key, Index766Accumulator], period: Period, now: datetime,
+              unit: str | None = None, memo: Memo | None = None) -> ScoreCard:
+    """The city's (or one unit's) card: the pooled counts, scored once (no per-unit scoring)."""
+    t = period.as_of(now)
+    parts = [_counts(acc, key, t, memo) for key, acc in accs.items()
+             if period.start <= key[1] < period.end and (unit is None or key[0] == unit)]  # fmt: skip
+    return score(Index766Counts.pooled(parts))
+
+
+def period_index(accs: Mapping[Key, Index766Accumulator], period: Period, now: datetime,
+                 memo: Memo | None = None) -> PeriodIndex:
     """Rank the units of ``period`` (evaluated at now, or the period's end) against the previous period."""
-    res = _result(accs, period, now)
-    prev_period = period.previous()
-    prev = _result(accs, prev_period, now)
-    yoy = _result(accs, period.year_before(), now)
+    memo = {} if memo is None else memo  # counts of one accumulator at one moment, computed once
+    res = _result(accs, period, now, memo=memo)
+    prev = _result(accs, period.previous(), now, memo=memo)
+    yoy = city_card(accs, period.year_before(), now, memo=memo)
     ranks, prev_ranks = _ranks(res), _ranks(prev)
     prev_totals = {u.unit: u.card.total for u in prev.units}
     units = tuple(sorted(
         (RankedUnit(u.unit, u.card, ranks[u.unit], prev_ranks.get(u.unit), prev_totals.get(u.unit)) for u in res.units),
         key=lambda r: (r.rank, r.unit)))  # fmt: skip
     as_of = period.as_of(now)
-    sectors = book_for(accs, period, by="sector").result(as_of)
+    sectors = _result(accs, period, now, by="sector", memo=memo)
     return PeriodIndex(period, as_of, units, res.city, tuple((s.unit, s.card) for s in sectors.units),
-                       prev.city if prev.city.dossiers else None, yoy.city if yoy.city.dossiers else None)
+                       prev.city if prev.city.dossiers else None, yoy if yoy.dossiers else None)
 
 
 def monthly_city(accs: Mapping[Key, Index766Accumulator], months: Iterable[Period], now: datetime,
-                 unit: str | None = None) -> tuple[tuple[str, ScoreCard], ...]:
+                 unit: str | None = None, memo: Memo | None = None) -> tuple[tuple[str, ScoreCard], ...]:
     """The city's (or one unit's) card per month, for the trend lines."""
-    out = []
-    for m in months:
-        book = book_for(accs, m)
-        if unit is not None:
-            acc = book.units.get(unit)
-            out.append((m.label, score((acc or Index766Accumulator()).counts(m.as_of(now)))))
-        else:
-            out.append((m.label, book.result(m.as_of(now)).city))
-    return tuple(out)
+    return tuple((m.label, city_card(accs, m, now, unit, memo)) for m in months)

@@ -125,5 +125,5 @@ SOURCE = SourceSpec(
     # One-stop desks close at night, at weekends and over Tết; online filing never stops entirely.
     freshness=Freshness(late_after=timedelta(hours=18), silent_after=timedelta(days=4)),
     layer=None, rules=(), site_file="dossier_units.json",
-    indexes=(("dossier_events_ingested", "ingested_at"), ("dossier_events_dossier", "dossier_id, event_time")),
+    indexes=(("dossier_events_ingested", "ingested_at, event_id"), ("dossier_events_dossier", "dossier_id, event_time")),
 )

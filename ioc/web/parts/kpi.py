@@ -116,8 +116,9 @@ def read(conn: psycopg.Connection, asof: datetime) -> KpiPart:
     today = asof.astimezone(LOCAL).date()
     since = date(today.year - 1, 1, 1)
     accs = read_accumulators(conn, since, date(today.year + 1, 1, 1))  # statements 1 and 2
-    periods = {k: period_index(accs, period_containing(k, today), asof) for k in KINDS}
-    trend = monthly_city(accs, _trend_months(asof), asof)
+    memo: dict = {}  # each accumulator counted once per evaluation moment, across periods
+    periods = {k: period_index(accs, period_containing(k, today), asof, memo) for k in KINDS}
+    trend = monthly_city(accs, _trend_months(asof), asof, memo=memo)
     month_start = period_containing("month", today).start
     late: dict[str, list[LateDossier]] = {}
     rows = conn.execute(_LATE, {"now": asof, "since": period_containing("quarter", today).previous().start,
