@@ -14,7 +14,6 @@ import psycopg
 import pytest
 
 from ioc.web import ids
-from ioc.web.pages.wall import WALL_LEGEND, WALL_MAP_AGE
 from tests.e2e.conftest import Dashboard, log_in, watch
 from tests.e2e.test_dashboard import no_scrollbars
 from tests.webdata import insert_alert
@@ -62,6 +61,8 @@ def _inside(page: Any, inner: str, outer: str) -> bool:
 def test_the_wall_reads_from_the_back_of_the_room(
     crowded: Dashboard, browser: Any, width: int, height: int
 ) -> None:
+    from ioc.web.pages.wall import WALL_LEGEND, WALL_MAP_AGE  # registered with the app, after it exists
+
     ctx = browser.new_context(viewport={"width": width, "height": height})
     page = ctx.new_page()
     w = watch(page, crowded.base)
