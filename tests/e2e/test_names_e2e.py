@@ -85,7 +85,12 @@ def _read(page: Any, base: str, path: str, lang: str) -> str:
             "a[id*='alerts-pick']", has_text="Ùn tắc tại camera" if lang == "vi" else "Jam at camera"
         )
         link.wait_for(timeout=30_000)
-        link.click()
+        # The table re-draws on every tick: click the link as it is now, in the page.
+        page.evaluate(
+            "(t) => [...document.querySelectorAll(\"a[id*='alerts-pick']\")]"
+            ".find(a => a.textContent.includes(t)).click()",
+            "Ùn tắc tại camera" if lang == "vi" else "Jam at camera",
+        )
         page.wait_for_selector(".ioc-alert-detail", timeout=30_000)
         page.wait_for_timeout(500)
     return str(page.evaluate(TEXT_JS))

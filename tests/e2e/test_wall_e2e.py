@@ -104,7 +104,9 @@ def test_the_wall_reads_from_the_back_of_the_room(
     box = page.locator(".ioc-wall .ioc-cameras").first.bounding_box()
     assert box["width"] >= 2 * 7 * k * 0.9
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"wall-{width}x{height}.png"))
+    page.screenshot(
+        path=str(SCREENSHOTS / f"wall-{width}x{height}.png"), animations="disabled", timeout=120_000
+    )
 
     # A new extreme alert: the map flies to it and a tone sounds (sound on by default on the wall).
     if width == 3840:
@@ -117,7 +119,9 @@ def test_the_wall_reads_from_the_back_of_the_room(
         page.wait_for_function(f"() => window.ioc.wall.focused.includes('{alert_id}')", timeout=30_000)
         assert page.evaluate("() => window.ioc.wall.sounded") == 1
         page.wait_for_timeout(2500)  # the flight
-        page.screenshot(path=str(SCREENSHOTS / f"wall-focus-{width}x{height}.png"))
+        page.screenshot(
+            path=str(SCREENSHOTS / f"wall-focus-{width}x{height}.png"), animations="disabled", timeout=120_000
+        )
     assert w.errors == [] and w.external == []
     ctx.close()
 
@@ -128,7 +132,10 @@ def test_sound_is_a_setting_off_with_sound_0(crowded: Dashboard, browser: Any) -
     w = watch(page, crowded.base)
     log_in(page, crowded.base, "/wall?rotate=600&sound=0", user="tuong")
     page.locator(".ioc-pin-count").wait_for(timeout=60_000)
-    page.wait_for_function("() => window.ioc.wall.seen !== null", timeout=30_000)
+    try:
+        page.wait_for_function("() => window.ioc.wall.seen !== null", timeout=30_000)
+    except Exception as exc:
+        raise AssertionError(f"no focus data; browser errors: {w.errors}") from exc
     alert_id = _extreme(crowded.stack.settings.database_dsn())
     page.wait_for_function(f"() => window.ioc.wall.focused.includes('{alert_id}')", timeout=30_000)
     assert page.evaluate("() => window.ioc.wall.sounded") == 0
