@@ -120,5 +120,7 @@ def unit_outline(unit: str | None) -> dict[str, object] | None:
     geom = _unit_shapes().get(" ".join((unit or "").split()))
     if geom is None:
         return None
-    small = geom.simplify(0.0003, preserve_topology=True)  # type: ignore[attr-defined]
+    # About 1/400 of the unit's extent: a few hundred points whatever its size (a small map).
+    w, s_, e, n = geom.bounds  # type: ignore[attr-defined]
+    small = geom.simplify(max(0.0003, max(e - w, n - s_) / 400), preserve_topology=True)  # type: ignore[attr-defined]
     return {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(small)}

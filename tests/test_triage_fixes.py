@@ -94,6 +94,13 @@ def test_the_mini_map_shows_the_street_base_and_the_unit_outline() -> None:
     outline = [c for c in layer if type(c).__name__ == "GeoJSON"]
     assert len(outline) == 1 and outline[0].data["geometry"]["type"] in ("Polygon", "MultiPolygon")
     assert len(json.dumps(outline[0].data)) < 30_000  # simplified for a 220 px map
+    from datetime import date
+
+    from geodata.boundaries import boundary_set_for
+    from geodata.names import unit_outline
+
+    sizes = [len(json.dumps(unit_outline(u.full_name))) for u in boundary_set_for(date.today()).features]
+    assert max(sizes) < 40_000 and sum(sizes) / len(sizes) < 5_000  # Cát Hải's 158 islands included
     assert [type(c).__name__ for c in views.map_layer(ticket_row(admin_unit=None))] == ["CircleMarker"]
     src = (ROOT / "ioc" / "web" / "pages" / "triage.py").read_text(encoding="utf-8")
     assert 'basemap.layers("triage", "light")' in src and 'register_band_switch("triage"' in src

@@ -15,6 +15,7 @@ from geodata.names import unit_name
 from ioc import accounts
 from ioc.access import PAGES, Role
 from ioc.sources.feedback import FeedbackEvent
+from ioc.web.tickets_views import catalog
 from tests.e2e.conftest import ARTIFACTS, Dashboard, log_in, shot, watch
 from tests.names_check import problems
 from tests.webclient import PASSWORD
@@ -84,7 +85,12 @@ def _read(page: Any, base: str, path: str, lang: str) -> str:
             "a[id*='alerts-pick']", has_text="Ùn tắc tại camera" if lang == "vi" else "Jam at camera"
         )
         link.wait_for(timeout=30_000)
-        link.click()
+        # The table re-draws on every tick: click the link as it is now, in the page.
+        page.evaluate(
+            "(t) => [...document.querySelectorAll(\"a[id*='alerts-pick']\")]"
+            ".find(a => a.textContent.includes(t)).click()",
+            "Ùn tắc tại camera" if lang == "vi" else "Jam at camera",
+        )
         page.wait_for_selector(".ioc-alert-detail", timeout=30_000)
         page.wait_for_timeout(500)
     return str(page.evaluate(TEXT_JS))
@@ -117,7 +123,7 @@ def test_every_page_reads_names_in_both_languages(
                 assert "gấp 6 lần mức thường lệ" in text and f"UBND {unit_name(code)}" in text, text[-800:]
                 shot(page, "names-alerts-vi")
             if path == "/wall":
-                assert ("Trật tự công cộng" if lang == "vi" else "Public order") in text
+                assert catalog().get("public_order").name(lang) in text  # the category's name, not its code
     page.goto(dashboard.base + "/lang/vi?next=/")
     ctx.close()
     assert found == {}

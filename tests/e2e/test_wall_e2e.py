@@ -14,7 +14,6 @@ import psycopg
 import pytest
 
 from ioc.web import ids
-from ioc.web.pages.wall import WALL_LEGEND, WALL_MAP_AGE
 from tests.e2e.conftest import Dashboard, log_in, watch
 from tests.e2e.test_dashboard import no_scrollbars
 from tests.webdata import insert_alert
@@ -62,22 +61,29 @@ def _inside(page: Any, inner: str, outer: str) -> bool:
 def test_the_wall_reads_from_the_back_of_the_room(
     crowded: Dashboard, browser: Any, width: int, height: int
 ) -> None:
+    from ioc.web.pages.wall import WALL_LEGEND, WALL_MAP_AGE  # registered with the app, after it exists
+
     ctx = browser.new_context(viewport={"width": width, "height": height})
     page = ctx.new_page()
     w = watch(page, crowded.base)
     log_in(page, crowded.base, "/wall?rotate=600", user="tuong")
-    page.locator(".ioc-wall .ioc-cameras").first.wait_for(timeout=30_000)
-    page.locator(".ioc-pin-count").wait_for(timeout=20_000)
+    try:
+        page.locator(".ioc-wall .ioc-cameras").first.wait_for(timeout=60_000)
+        page.locator(".ioc-pin-count").wait_for(timeout=30_000)
+    except Exception as exc:
+        raise AssertionError(f"wall not drawn; browser errors: {w.errors}") from exc
     assert no_scrollbars(page)
 
     # The banner: how many, then the alerts scrolling inside the screen.
     count = int(page.locator(".ioc-pin-count").get_attribute("data-count") or 0)
     assert count == 6 and "6" in page.inner_text(".ioc-pin-count")
     assert page.locator(".ioc-pin-track.ioc-scroll").count() == 1
-    x0 = page.evaluate("() => document.querySelector('.ioc-pin-track').getBoundingClientRect().left")
-    page.wait_for_timeout(1500)
-    x1 = page.evaluate("() => document.querySelector('.ioc-pin-track').getBoundingClientRect().left")
-    assert x1 < x0  # it moves right to left
+    running = "() => { const a = document.querySelector('.ioc-pin-track').getAnimations()[0];" \
+              " return a ? [a.playState, a.currentTime] : null; }"  # fmt: skip
+    t0 = page.evaluate(running)
+    page.wait_for_timeout(3000)  # two data refreshes: the banner keeps scrolling, never restarts
+    t1 = page.evaluate(running)
+    assert t0[0] == "running" and t1[0] == "running" and t1[1] > t0[1] + 2000, (t0, t1)
     assert _inside(page, ".ioc-pin-count", f"#{ids.WALL_PINNED}")
     assert page.evaluate(f"() => document.getElementById('{ids.WALL_PINNED}').getBoundingClientRect().right")\
         <= width  # fmt: skip
@@ -98,15 +104,24 @@ def test_the_wall_reads_from_the_back_of_the_room(
     box = page.locator(".ioc-wall .ioc-cameras").first.bounding_box()
     assert box["width"] >= 2 * 7 * k * 0.9
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"wall-{width}x{height}.png"))
+    page.screenshot(
+        path=str(SCREENSHOTS / f"wall-{width}x{height}.png"), animations="disabled", timeout=120_000
+    )
 
     # A new extreme alert: the map flies to it and a tone sounds (sound on by default on the wall).
     if width == 3840:
+        page.wait_for_function("() => window.ioc.wall.seen !== null", timeout=30_000)
+        known = page.evaluate(
+            "() => window.ioc.wall.focused.length"
+        )  # alerts present at opening: none flown to
+        assert known == 0
         alert_id = _extreme(crowded.stack.settings.database_dsn())
         page.wait_for_function(f"() => window.ioc.wall.focused.includes('{alert_id}')", timeout=30_000)
         assert page.evaluate("() => window.ioc.wall.sounded") == 1
         page.wait_for_timeout(2500)  # the flight
-        page.screenshot(path=str(SCREENSHOTS / f"wall-focus-{width}x{height}.png"))
+        page.screenshot(
+            path=str(SCREENSHOTS / f"wall-focus-{width}x{height}.png"), animations="disabled", timeout=120_000
+        )
     assert w.errors == [] and w.external == []
     ctx.close()
 
@@ -114,10 +129,15 @@ def test_the_wall_reads_from_the_back_of_the_room(
 def test_sound_is_a_setting_off_with_sound_0(crowded: Dashboard, browser: Any) -> None:
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
     page = ctx.new_page()
+    w = watch(page, crowded.base)
     log_in(page, crowded.base, "/wall?rotate=600&sound=0", user="tuong")
-    page.locator(".ioc-pin-count").wait_for(timeout=30_000)
-    page.wait_for_timeout(2000)
+    page.locator(".ioc-pin-count").wait_for(timeout=60_000)
+    try:
+        page.wait_for_function("() => window.ioc.wall.seen !== null", timeout=30_000)
+    except Exception as exc:
+        raise AssertionError(f"no focus data; browser errors: {w.errors}") from exc
     alert_id = _extreme(crowded.stack.settings.database_dsn())
     page.wait_for_function(f"() => window.ioc.wall.focused.includes('{alert_id}')", timeout=30_000)
     assert page.evaluate("() => window.ioc.wall.sounded") == 0
+    assert w.errors == []
     ctx.close()

@@ -33,6 +33,7 @@ window.dash_clientside = window.dash_clientside || {};
 window.dash_clientside.ioc = Object.assign({}, window.dash_clientside.ioc, {
   wallFocus: function (targets, config) {
     var w = window.ioc.wall, list = targets || [];
+    if (targets === null || targets === undefined) { return window.dash_clientside.no_update; }
     if (w.seen === null) {  /* first data: what is already there is not news */
       w.seen = {};
       list.forEach(function (a) { w.seen[a.id] = true; });

@@ -10,12 +10,15 @@ Unacknowledged alerts stay pinned across the top until someone acknowledges them
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 from typing import Any
 
 import dash
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 from dash.exceptions import PreventUpdate
+from plotly.utils import PlotlyJSONEncoder
 
 from alerts.aqi import band_for
 from geodata.names import site_name
@@ -121,7 +124,7 @@ def layout(rotate: str | None = None, stale: str | None = None, sound: str | Non
             dcc.Store(id=ids.WALL_CONFIG, data=config),
             dcc.Store(id=ids.WALL_TIMES, data={}),
             dcc.Store(id=ids.WALL_SEEN, data={}),
-            dcc.Store(id=WALL_FOCUS, data=[]),
+            dcc.Store(id=WALL_FOCUS, data=None),  # None until the first data: what is there then is not news
             dcc.Store(id=WALL_FOCUS_OUT),
         ],
         className="ioc-wall",
@@ -328,15 +331,18 @@ def refresh(
         for name in ids.WALL_PANELS
     ]
     pins, pin_class = pinned(snap, lang)
+    # The banner is re-sent only when it changes: a re-drawn banner would restart its scrolling.
+    pin_key = hashlib.blake2b(json.dumps([pins, pin_class], cls=PlotlyJSONEncoder).encode(), digest_size=8).hexdigest()
+    same_pins = seen.get("pins") == pin_key
     return (
         upd.urls,
         upd.hideouts,
         [bodies[n] for n in ids.WALL_PANELS],
         labels,
-        pins,
-        pin_class,
+        dash.no_update if same_pins else pins,
+        dash.no_update if same_pins else pin_class,
         times,
-        {"key": key, "layers": upd.seen},
+        {"key": key, "layers": upd.seen, "pins": pin_key},
         components.feed_strip(snap, lang),
         map_age(snap, lang),
         wall_legend(snap, lang),
