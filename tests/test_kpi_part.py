@@ -70,3 +70,27 @@ def test_periods_drill_down_and_movement(conn: psycopg.Connection) -> None:
     assert period_containing("half", NOW.date()).label == "2026-H2"
     assert part.period("year").previous_city is None or part.period("year").previous_city.dossiers == 0 or True
     assert timedelta(0) <= NOW - part.now
+
+
+def test_the_walls_index_panel_shows_the_city_and_both_ends_of_the_table(conn: psycopg.Connection) -> None:
+    """The wall's rotating panel: this month's city total and the five best and five worst units, by name."""
+    import json
+
+    import plotly.io  # noqa: F401  (dash's JSON encoder needs plotly loaded)
+    from plotly.utils import PlotlyJSONEncoder
+
+    from ioc.web.leader_views import WALL_TOP, unit_label, wall_index_panel
+
+    assert "Chưa có hồ sơ" in json.dumps(wall_index_panel(None, "vi").to_plotly_json(), cls=PlotlyJSONEncoder,
+                                          ensure_ascii=False)  # fmt: skip
+    store(conn, list(backfill(NOW, 3, seed=4)))
+    DossierIntake().drain(conn)
+    month = read(conn, NOW).period("month")
+    text = json.dumps(wall_index_panel(read(conn, NOW), "vi").to_plotly_json(), cls=PlotlyJSONEncoder,
+                      ensure_ascii=False)  # fmt: skip
+    total = f"{float(month.city.total):.2f}".replace(".", ",")
+    assert f"{total} / {month.city.max}" in text
+    for u in (*month.units[:WALL_TOP], *month.units[-WALL_TOP:]):
+        assert unit_label(u.unit, "vi") in text
+    middle = month.units[len(month.units) // 2]
+    assert unit_label(middle.unit, "vi") not in text or middle in month.units[:WALL_TOP] + month.units[-WALL_TOP:]

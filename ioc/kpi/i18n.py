@@ -18,6 +18,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "band.note": "Xếp loại Xuất sắc/Tốt/Khá/Trung bình/Yếu chỉ áp dụng cho thang 100 điểm đầy đủ; "
                      "{max} điểm tính được từ hồ sơ không được quy đổi.",
         "rank.city": "Xếp hạng: {n} đơn vị · tốt nhất {best} · kém nhất {worst}",
+        "wall.none": "Chưa có hồ sơ thủ tục hành chính trong tháng.",
+        "wall.best": "Đơn vị dẫn đầu",
+        "wall.worst": "Đơn vị xếp cuối",
+        "wall.movement": "Thay đổi thứ hạng so với tháng trước",
         "change": "so với kỳ trước: {delta}",
         "yoy": "cùng kỳ năm trước: {delta}",
         "tiles": "Chỉ tiêu so với thực hiện",
@@ -70,6 +74,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "band.note": "The bands Excellent/Good/Fair/Average/Weak apply to the full 100-point index only; "
                      "the {max} points computable from dossiers are not rescaled.",
         "rank.city": "Ranking: {n} units · best {best} · worst {worst}",
+        "wall.none": "No public-service dossiers this month yet.",
+        "wall.best": "Leading units",
+        "wall.worst": "Trailing units",
+        "wall.movement": "Places moved since last month",
         "change": "vs previous period: {delta}",
         "yoy": "vs a year earlier: {delta}",
         "tiles": "Targets against results",

@@ -42,7 +42,7 @@ WALL_PINNED = "wall-pinned"
 WALL_TIMES = "wall-times"  # {panel: epoch ms of its newest data}
 WALL_CONFIG = "wall-config"  # {rotate_s, stale_s, panels}
 WALL_SEEN = "wall-seen"
-WALL_PANELS = ("kpi", "traffic", "air", "reports")
+WALL_PANELS = ("kpi", "traffic", "air", "reports", "warnings", "index766")
 
 
 def layer(page: Page, layer_id: str) -> dict[str, str]:

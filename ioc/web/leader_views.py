@@ -355,3 +355,37 @@ def not_computable(lang: Lang) -> html.Details:
         html.Ul([html.Li([html.Strong(f"{n.id} · {n.name_en if lang == 'en' else n.name_vi}"), ": ",
                           n.reason_en if lang == "en" else n.reason_vi]) for n in NOT_COMPUTABLE], className="small"),
     ])  # fmt: skip
+
+
+# --- the wall's rotating panel ----------------------------------------------------------------------
+
+
+WALL_TOP = 5  # best and worst units shown on the wall: legible at 5 m, the whole table is on /leader/ranking
+
+
+def wall_index_panel(part: KpiPart | None, lang: Lang) -> html.Div:
+    """For the wall: this month's 766 total of the city and the five best and five worst units with
+    their movement since last month (no records: the wall is seen by everyone in the room)."""
+    pi = part.period("month") if part is not None else None
+    if pi is None or not pi.units:
+        return html.Div(html.P(tk("wall.none", lang), className="text-muted"), className="ioc-wall-index")
+    city = pi.city
+
+    def line(u: Any) -> html.Tr:
+        move = u.movement
+        arrow = "—" if move is None else ("▲" if move > 0 else "▼" if move < 0 else "=")
+        cls = "ioc-move-up" if move and move > 0 else "ioc-move-down" if move and move < 0 else ""
+        return html.Tr([html.Td(str(u.rank), className="num"), html.Td(unit_label(u.unit, lang)),
+                        html.Td(_pts(u.card.total, lang), className="num"),
+                        html.Td(f"{arrow} {abs(move)}" if move else arrow, className=f"num {cls}",
+                                title=tk("wall.movement", lang))])  # fmt: skip
+
+    worst = [u for u in pi.units[-WALL_TOP:] if u not in pi.units[:WALL_TOP]]
+    return html.Div([
+        html.Div([html.Span(tk("total", lang) + f" · {pi.period.label}", className="ioc-kpi-title"),
+                  html.B(f"{_pts(city.total, lang)} / {city.max}", className="ioc-wall-index-total", id="wall-index-total")]),
+        html.H3(tk("wall.best", lang), className="h6 mt-2"),
+        html.Table(html.Tbody([line(u) for u in pi.units[:WALL_TOP]]), className="ioc-wall-table", id="wall-index-best"),
+        html.H3(tk("wall.worst", lang), className="h6 mt-2"),
+        html.Table(html.Tbody([line(u) for u in worst]), className="ioc-wall-table", id="wall-index-worst"),
+    ], className="ioc-wall-index")  # fmt: skip

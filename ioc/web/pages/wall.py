@@ -22,11 +22,14 @@ from plotly.utils import PlotlyJSONEncoder
 
 from alerts.aqi import band_for
 from geodata.names import site_name
+from ioc.directives.wall import overdue_count
 from ioc.i18n import Lang, fmt_date, fmt_number, fmt_time, t
 from ioc.web import auth, basemap, components, ids, tickets_views
 from ioc.web.layer_blobs import payload
+from ioc.web.leader_views import wall_index_panel
 from ioc.web.pages._live import layer_update
 from ioc.web.snapshot import CityState, Snapshot, live, web_settings
+from ioc.web.warnings_views import warnings_wall_panel
 from layers import traffic as traffic_layer
 from layers.registry import SHARED_LAYERS as LAYERS  # restricted layers live on their own pages
 
@@ -258,7 +261,19 @@ def reports_table(state: CityState, lang: Lang) -> html.Table:
 
 
 # Which source each panel draws (None: every source, as old as its stalest one).
-PANEL_SOURCE: dict[str, str | None] = {"kpi": None, "traffic": "traffic", "air": "air", "reports": "feedback"}
+PANEL_SOURCE: dict[str, str | None] = {"kpi": None, "traffic": "traffic", "air": "air", "reports": "feedback",
+                                       "warnings": None, "index766": "dossier"}
+
+
+def warnings_panel(snap: Snapshot, lang: Lang) -> html.Div:
+    """The four early-warning families' open counts, the city's public-order day, and the directives
+    past their deadline (the count only; the list is on /directives for whom may read it)."""
+    overdue = overdue_count(snap.part("directives"), lang)
+    return html.Div([
+        warnings_wall_panel(snap, lang),
+        html.Div([html.Span(overdue.label), html.B(fmt_number(overdue.value, lang), className=f"ms-2 text-{overdue.colour}")],
+                 className="ioc-wall-overdue mt-2", id="wall-directives-overdue"),
+    ])  # fmt: skip
 
 
 def panel_time(snap: Snapshot, panel: str) -> datetime | None:
@@ -312,6 +327,8 @@ def refresh(
         "traffic": traffic_table(state, lang),
         "air": air_table(state, lang),
         "reports": reports_table(state, lang),
+        "warnings": warnings_panel(snap, lang),
+        "index766": wall_index_panel(snap.part("kpi"), lang),
     }
     at = {name: panel_time(snap, name) for name in ids.WALL_PANELS}
     cap = float((config or {}).get("stale_s") or 86_400)
