@@ -155,18 +155,20 @@ def health_text(rep, lang: str) -> str:  # type: ignore[no-untyped-def]
     def age(x: float | None) -> str:
         return "—" if x is None else f"{x:,.0f} s"
 
+    names = [c.name for c in rep.components] + [source_name(f.kind, lang) for f in rep.sources]
+    w = max([24, *(len(n) + 2 for n in names)])  # long source names ("Hồ sơ thủ tục hành chính") keep the columns
     lines = [f"{t('health.overall', lang)}: {t('health.' + rep.status, lang)}   ({when(rep.at)})", ""]
-    lines.append(f"{t('health.component', lang):<24}{t('health.status', lang):<14}{t('health.restarts', lang):>10}"
+    lines.append(f"{t('health.component', lang):<{w}}{t('health.status', lang):<14}{t('health.restarts', lang):>10}"
                  f"  {t('health.why', lang)}")
     for c in rep.components:
         lag = c.detail.get("lag") if c.detail else None
         extra = f"; lag {lag}" if lag is not None else ""
-        lines.append(f"{c.name:<24}{t('health.' + c.status, lang):<14}{c.restarts:>10}  {c.why}{extra}")
+        lines.append(f"{c.name:<{w}}{t('health.' + c.status, lang):<14}{c.restarts:>10}  {c.why}{extra}")
     if rep.sources:
-        lines += ["", f"{t('health.source', lang):<24}{t('health.feed', lang):<14}{t('health.age', lang):>10}"
+        lines += ["", f"{t('health.source', lang):<{w}}{t('health.feed', lang):<14}{t('health.age', lang):>10}"
                       f"  {t('health.newest', lang)}"]
         for f in rep.sources:
-            lines.append(f"{source_name(f.kind, lang):<24}{t('feedhealth.' + f.feed, lang):<14}{age(f.age_s):>10}"
+            lines.append(f"{source_name(f.kind, lang):<{w}}{t('feedhealth.' + f.feed, lang):<14}{age(f.age_s):>10}"
                          f"  {when(f.newest_event_time)}")
     return "\n".join(lines)
 

@@ -130,7 +130,7 @@ def test_ioc_status_prints_the_report_in_vietnamese_and_english(stack, monkeypat
     en = runner.invoke(app, ["status", "--lang", "en"])
     one = runner.invoke(app, ["status", "--component", "stream-air"])
     js = runner.invoke(app, ["status", "--json"])
-    assert vi.exit_code == 1 and "Tình trạng hệ thống: ngừng hoạt động" in vi.output and "+0700" in vi.output
+    assert vi.exit_code == 1 and "Tình trạng hệ thống: ngừng hoạt động" in vi.output and "+07:00" in vi.output
     assert en.exit_code == 1 and "System health: down" in en.output and "killed by SIGKILL" in en.output
     assert one.exit_code == 1 and "stream-air: down" in one.output
     assert json.loads(js.output)["components"]["stream-air"]["restarts"] == 5
