@@ -18,7 +18,7 @@ from ioc.directives import warnings as pw
 from ioc.directives.i18n import tr
 from ioc.directives.recipients import RecipientKind, registry
 from ioc.directives.settings import DirectiveSettings
-from ioc.i18n import TZ
+from ioc.i18n import TZ, Lang
 from ioc.web import auth, components
 from ioc.web.components import dropdown_labels
 from ioc.web.errors import user_message
@@ -32,6 +32,20 @@ ACCESS: dict[str, tuple[frozenset[str], str]] = {
     f"{did.WARN_FEEDBACK}.children": (pw.WARNING_ROLES, "compose/approve/send/cancel; approver must differ from author"),
     f"{did.WARN_LIST}.children": (pw.WARNING_ROLES, "every warning and its log"),
 }
+
+
+_URGENCY = {"vi": {"Immediate": "Ngay lập tức", "Expected": "Sắp xảy ra", "Future": "Trong thời gian tới",
+                   "Past": "Đã qua", "Unknown": "Chưa rõ"}}  # fmt: skip
+
+
+def _cap_label(field: str, value: str, lang: Lang) -> str:
+    """A CAP severity or urgency in the page's language (the value sent stays the CAP word)."""
+    if field == "severity":
+        from ioc.i18n import catalogue
+
+        key = f"severity.{value.lower()}"
+        return catalogue(lang).get(key, value)
+    return _URGENCY.get(lang, {}).get(value, value)
 
 
 def layout(alert: str | None = None, **_q: Any) -> html.Div:
@@ -61,9 +75,9 @@ def layout(alert: str | None = None, **_q: Any) -> html.Div:
                     dbc.Textarea(id=did.WARN_TEXT, placeholder=tr("warn.text", lang), value=draft.description_vi if draft else "", rows=3, className="mb-2"),
                     dbc.Textarea(id=did.WARN_INSTRUCTION, placeholder=tr("warn.instruction", lang), rows=2, className="mb-2"),
                     dbc.Row([dbc.Col([dbc.Label(tr("warn.severity", lang)), dbc.Select(id=did.WARN_SEVERITY, value=draft.severity if draft else "Moderate",
-                                      options=[{"label": s, "value": s} for s in pw.SEVERITIES])]),
+                                      options=[{"label": _cap_label("severity", s, lang), "value": s} for s in pw.SEVERITIES])]),
                              dbc.Col([dbc.Label(tr("warn.urgency", lang)), dbc.Select(id=did.WARN_URGENCY, value=draft.urgency if draft else "Expected",
-                                      options=[{"label": s, "value": s} for s in pw.URGENCIES])])], className="mb-2"),
+                                      options=[{"label": _cap_label("urgency", s, lang), "value": s} for s in pw.URGENCIES])])], className="mb-2"),
                     dbc.Input(id=did.WARN_EXPIRES, value=expires, placeholder=tr("warn.expires", lang), className="mb-2"),
                     dbc.Button(tr("warn.save", lang), id=did.WARN_SAVE, color="primary", className="w-100"),
                     html.Div(id=did.WARN_FEEDBACK, className="mt-2"),
