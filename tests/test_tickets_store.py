@@ -113,6 +113,21 @@ def test_rejected_change_leaves_no_trace(conn: psycopg.Connection) -> None:
     assert store.create_ticket(conn, new(1), "intake") is None  # same id twice: nothing new
 
 
+def test_assigning_to_an_owner_that_does_not_exist_is_refused(conn: psycopg.Connection) -> None:
+    """Issue 11, item 10: an agency or ward committee that is not in the routing table or the unit
+    registry is refused, and nothing is written; a known one is stored under its canonical code."""
+    store.create_ticket(conn, new(1), "intake")
+    store.apply_change(conn, "HP-1", Change(Kind.CLASSIFIED, at(1), "an", category="environment"))
+    for kind, code in (("agency", "so_khong_co"), ("ward_committee", "ubnd:Phường Không Có"), ("agency", "")):
+        with pytest.raises(LookupError, match="no owner"):
+            store.apply_change(conn, "HP-1", Change(Kind.ASSIGNED, at(2), "an", owner_kind=kind, owner_code=code,
+                                                    owner_name="x"))  # fmt: skip
+    assert [e.kind for e in store.history(conn, "HP-1")] == ["received", "classified"]
+    row = store.apply_change(conn, "HP-1", Change(Kind.ASSIGNED, at(3), "an", owner_kind="agency",
+                                                  owner_code="so_nn_mt", owner_name=None))  # fmt: skip
+    assert row.owner_code == "so_nn_mt" and row.owner_name  # the owner's own name when none is given
+
+
 def test_merge_keeps_both_reporters_and_refuses_chains(conn: psycopg.Connection) -> None:
     for i in (1, 2, 3):
         store.create_ticket(conn, new(i), "intake")
