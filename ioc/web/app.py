@@ -31,7 +31,7 @@ from ioc.access import PAGE_ROUTER, PAGES, Decision, Principal, Resource, decide
 from ioc.audit import audit
 from ioc.i18n import t
 from ioc.settings import Settings
-from ioc.web import auth, basemap, ids, push
+from ioc.web import auth, basemap, ids, photos, push
 from ioc.web.layer_blobs import BLOBS, LAYER_URL_PREFIX
 from ioc.web.open311 import register_open311
 from ioc.web.snapshot import EXTENSION, LiveSnapshot
@@ -126,6 +126,7 @@ def create_app(
     server.extensions[EXTENSION] = {"settings": settings, "pool": pool, "live": snapshot}
     auth.install(server, settings, pool)
     basemap.register(server)  # the offline vector base map, per zoom band
+    photos.register(server)  # simulated reports' photos, drawn here (desk roles only)
     install_policy(app, settings, pool)
     register_transparency(server, pool)
     push.register(server, snapshot)  # GET /live/stream: each snapshot's changes to open pages (SSE)

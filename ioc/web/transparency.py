@@ -16,7 +16,7 @@ from ioc.tickets import store
 from ioc.tickets.categories import load_catalog
 from ioc.tickets.i18n import t
 from ioc.tickets.privacy import PUBLIC_ANSWER_MAX, public_media, public_text
-from ioc.web import auth, photos
+from ioc.web import auth
 from ioc.web.pages import triage_ids as tid
 
 _PAGE = """<!doctype html>
@@ -43,9 +43,7 @@ _PAGE = """<!doctype html>
 
 
 def register_transparency(server: flask.Flask, pool: ConnectionPool) -> None:
-    """Mount ``GET /transparency`` on the dashboard's server (public: see ioc.access.ROUTES), and the
-    simulated reports' photos (ioc.web.photos; desk roles only)."""
-    photos.register(server)  # TODO(lead): call from ioc.web.app.create_app beside basemap.register
+    """Mount ``GET /transparency`` on the dashboard's server (public: see ioc.access.ROUTES)."""
 
     @server.get("/transparency")
     def transparency() -> flask.Response:
