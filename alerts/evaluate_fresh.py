@@ -35,7 +35,7 @@ from alerts.evaluate_scenarios import (
     RaisedAlert,
     _Collector,
     _locator,
-    _matches,
+    attribute,
     sensor_count,
 )
 from alerts.rules import AnomalyConfig, RuleConfig, load_rule_config
@@ -128,12 +128,7 @@ def run_fresh(seed: int, *, warmup: timedelta = WARMUP, duration: timedelta | No
     incidents: dict[str, list[IncidentResult]] = {}
     for k, c in collectors.items():
         results = [IncidentResult(i) for i in city.incidents if i.start < end]
-        for a in c.alerts:
-            for r in results:
-                if _matches(a, r.incident, DEFAULT_GRACE):
-                    a.incident = r.incident.id
-                    r.alerts.append(a)
-                    break
+        attribute(c.alerts, results, DEFAULT_GRACE)
         incidents[k] = results
     return FreshRun(
         seed, start, end, sensor_count(), n, incidents, {k: c.alerts for k, c in collectors.items()}

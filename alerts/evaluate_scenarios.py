@@ -125,6 +125,16 @@ def _matches(alert: RaisedAlert, inc: Incident, grace: timedelta) -> bool:
     return distance_m(alert.lon, alert.lat, inc.place.lon, inc.place.lat) <= reach
 
 
+def attribute(alerts: Sequence[RaisedAlert], incidents: Sequence[IncidentResult], grace: timedelta) -> None:
+    """Give each alarm to the first planted incident it matches (the rest are false alarms)."""
+    for a in alerts:
+        for r in incidents:
+            if _matches(a, r.incident, grace):
+                a.incident = r.incident.id
+                r.alerts.append(a)
+                break
+
+
 class _Collector:
     """Turns the engine's updates into alarms (raises and reactivations)."""
 
@@ -221,12 +231,7 @@ def run_scenario(
     bar.close()
 
     incidents = [IncidentResult(i) for i in city.incidents if i.start < end]
-    for a in collector.alerts:
-        for r in incidents:
-            if _matches(a, r.incident, grace):
-                a.incident = r.incident.id
-                r.alerts.append(a)
-                break
+    attribute(collector.alerts, incidents, grace)
     return ScenarioResult(sc.name, seed, start, end, sensor_count(), n, collector.alerts, incidents)
 
 
