@@ -94,3 +94,17 @@ def test_the_walls_index_panel_shows_the_city_and_both_ends_of_the_table(conn: p
         assert unit_label(u.unit, "vi") in text
     middle = month.units[len(month.units) // 2]
     assert unit_label(middle.unit, "vi") not in text or middle in month.units[:WALL_TOP] + month.units[-WALL_TOP:]
+    # /leader's tiles: coloured by the share of the indicator's points won, and the colour said in words.
+    from ioc.kpi.index766 import SPECS
+    from ioc.web.leader_views import indicator_tiles
+
+    for tile, ind in zip(indicator_tiles(month.city, "vi"), month.city.indicators, strict=True):
+        spec = SPECS[ind.id]
+        words = json.dumps(tile.to_plotly_json(), cls=PlotlyJSONEncoder, ensure_ascii=False)
+        if spec.max_points == 0:
+            assert "ioc-tile-" not in tile.className
+            continue
+        share = 1.0 if ind.empty else float(ind.points) / spec.max_points
+        tone, word = (("ioc-tile-good", "Đạt") if share >= 0.9 else ("ioc-tile-fair", "Gần đạt") if share >= 0.75
+                      else ("ioc-tile-bad", "Chưa đạt"))  # fmt: skip
+        assert tone in tile.className and f'"{word}"' in words, (ind.id, share)

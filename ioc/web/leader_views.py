@@ -122,13 +122,22 @@ def indicator_tiles(city: ScoreCard | None, lang: Lang) -> list[Any]:
                                                          max=spec.max_points, num=fmt_number(s.numerator, lang),
                                                          den=fmt_number(s.denominator, lang))  # fmt: skip
         name = spec.name_en if lang == "en" else spec.name_vi
+        tone = "" if spec.max_points == 0 else _tone(share)
         tiles.append(html.Div(
             [html.Div(f"{s.id} · {name}", className="ioc-kpi-title"), html.Div(_pct(s.ratio, lang), className="ioc-kpi-value"),
+             html.Div(tk(f"tone.short.{tone}", lang), className="ioc-tile-tone") if tone else None,  # the colour in words too
              html.Div(" · ".join(x for x in (sub, threshold) if x), className="ioc-kpi-sub")],
-            className=f"ioc-kpi ioc-wkpi ioc-leader-tile {'' if spec.max_points == 0 else _tone(share)}",
+            className=f"ioc-kpi ioc-wkpi ioc-leader-tile {tone}",
             title=f"{name}. {tk('source', lang)}", id=f"leader-tile-{s.id.replace('.', '_')}",
         ))  # fmt: skip
     return tiles
+
+
+def tiles_legend(lang: Lang) -> html.Div:
+    """What the tiles' colours mean (points won of the indicator's points)."""
+    return html.Div([html.Span([html.Span(className=f"ioc-tile-swatch {t}"), tk(f"tone.{t}", lang)], className="me-3")
+                     for t in ("ioc-tile-good", "ioc-tile-fair", "ioc-tile-bad")], className="ioc-tiles-legend small mb-2",
+                    id="leader-tiles-legend")  # fmt: skip
 
 
 @cache

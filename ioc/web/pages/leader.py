@@ -62,6 +62,7 @@ def body(snap: Snapshot, kind: str, lang: Lang) -> list[Any]:
         dbc.Row([dbc.Col(lv.headline(pi, lang), xs=12, lg=5), dbc.Col(lv.needs_now(part, pi, lang, kind), xs=12, lg=7)],
                 className="g-3 my-1"),
         html.H5(tk("tiles", lang), className="mt-3"),
+        lv.tiles_legend(lang),
         html.Div([html.Div(t, className="col-12 col-md-6 col-xl-3") for t in lv.indicator_tiles(pi.city if pi else None, lang)],
                  className="row g-2"),
         html.H5(tk("warnings", lang), className="mt-3"),
