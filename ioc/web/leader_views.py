@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import plotly.graph_objects as go
 from dash import dash_table, dcc, html
+from dash.dash_table.Format import Format, Scheme, Sign
 
 from ioc.i18n import Lang, fmt_datetime, fmt_number
 from ioc.kpi.i18n import tk
@@ -241,13 +242,19 @@ def ranking_table(tid: str, lang: Lang) -> dash_table.DataTable:
     cols = [("rank", "col.rank", "numeric"), ("unit", "col.unit", "text"), ("level", "col.level", "text"),
             ("dossiers", "col.dossiers", "numeric"), ("total", "col.total", "numeric"), ("value", "col.value", "numeric"),
             ("move", "col.move", "numeric"), ("overdue", "col.overdue", "numeric")]  # fmt: skip
+    two = Format(precision=2, scheme=Scheme.fixed)
+    formats = {"total": two, "value": two, "dossiers": Format().group(True), "move": Format(sign=Sign.positive)}
     return dash_table.DataTable(
-        id=tid, columns=[{"id": c, "name": tk(k, lang), "type": ty, **({"presentation": "markdown"} if c == "unit" else {})}
+        id=tid, columns=[{"id": c, "name": tk(k, lang), "type": ty, **({"presentation": "markdown"} if c == "unit" else {}),
+                          **({"format": formats[c]} if c in formats else {})}
                          for c, k, ty in cols],
+        # Vietnamese numbers: comma for decimals, dot between thousands (as everywhere else in the app).
+        locale_format={"decimal": ",", "group": "."} if lang == "vi" else {"decimal": ".", "group": ","},
         sort_action="native", page_action="none", markdown_options={"link_target": "_self"},
         style_table={"overflowX": "auto", "maxHeight": "70vh", "overflowY": "auto"}, fixed_rows={"headers": True},
+        style_header={"whiteSpace": "normal", "height": "auto", "fontWeight": "600"},
         style_cell={"fontSize": "16px", "padding": "10px 8px", "fontFamily": "Be Vietnam Pro, sans-serif",
-                    "minWidth": "70px"},
+                    "minWidth": "90px"},
         style_data_conditional=[
             {"if": {"filter_query": "{under} = yes"}, "backgroundColor": "#fde2e1", "color": "#8a1c14"},
             {"if": {"filter_query": "{move} > 0", "column_id": "move"}, "color": "#17803d"},
