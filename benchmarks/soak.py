@@ -38,6 +38,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._scratch import make_scratch, remove_tree  # noqa: E402
 from ioc.services.proc import free_port, wait_until  # noqa: E402
 
 RSS_LIMIT_PCT_PER_H = 10.0
@@ -122,14 +123,13 @@ def healthz(port: int) -> dict:
         return {}
 
 
-def _remove(data_dir: Path) -> None:
-    """The run's folder holds a database and secrets (initial admin password, role passwords): secrets
-    first, then the database and the broker's files, whatever happened; the logs stay for a post-mortem."""
-    for secret in [*data_dir.rglob("initial-admin-password"), *data_dir.rglob("db-roles/*")]:
-        secret.unlink(missing_ok=True)
-    for child in data_dir.iterdir() if data_dir.exists() else ():
-        if child.name != "logs":
-            shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
+def _keep_logs(root: Path) -> Path:
+    """Move the run's logs (no secrets in them) out of its scratch folder, for a post-mortem."""
+    kept = Path(tempfile.mkdtemp(prefix="ioc-soak-logs-"))
+    for log in (root / "ioc" / "logs", root / "ioc-up.out"):
+        if log.exists():
+            shutil.move(str(log), kept / log.name)
+    return kept
 
 
 def main() -> int:
@@ -143,7 +143,7 @@ def main() -> int:
     if not 1 <= args.minutes <= 360:
         ap.error("--minutes must be between 1 and 360")
     warmup = args.warmup_minutes if args.warmup_minutes is not None else min(5.0, args.minutes / 3)
-    data_dir = Path(tempfile.mkdtemp(prefix="ioc-soak-")) / "ioc"
+    data_dir = make_scratch("ioc-soak-") / "ioc"  # removed at the end, at exit and on SIGTERM, secrets first
     data_dir.parent.chmod(0o755)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
@@ -201,7 +201,8 @@ def main() -> int:
                 os.killpg(up.pid, signal.SIGKILL)
                 up.wait()
         log.close()
-        _remove(data_dir)
+        logs = _keep_logs(data_dir.parent)
+        remove_tree(data_dir.parent)
     w = warmup * 60
     print(f"\nResults after {args.minutes:g} min ({warmup:g} min warm-up), speed {args.speed:g}x")
     print(f"{'child':<18}{'RSS warm MiB':>13}{'RSS end':>9}{'RSS %/h':>9}{'fds warm':>9}{'fds end':>8}{'fds /h':>8}"
@@ -239,7 +240,7 @@ def main() -> int:
     if not lags:
         print("consumer lag: not reported (the embedded tansu's end offsets are wrong); newest-event ages above")
     if crashed:
-        print(f"FAIL: ioc up exited during the soak (code {up.returncode}); see {data_dir}/logs", file=sys.stderr)
+        print(f"FAIL: ioc up exited during the soak (code {up.returncode}); see {logs}", file=sys.stderr)
         return 1
     if failed:
         for name, pct in failed:
