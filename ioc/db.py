@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
@@ -41,6 +43,28 @@ class Migration:
 def connect(dsn: str, **kwargs: object) -> psycopg.Connection:
     """A connection with UTC session time zone (display code converts to Asia/Ho_Chi_Minh)."""
     return psycopg.connect(dsn, options="-c TimeZone=UTC", **kwargs)  # type: ignore[arg-type]
+
+
+def poll_until(stop: threading.Event, dsn: str, step: Callable[[psycopg.Connection], bool], every: float,
+               log: logging.Logger, what: str) -> None:
+    """A background worker's loop: ``step`` on one autocommit connection until ``stop``, then wait
+    ``every`` seconds unless ``step`` says more is pending; a database error is logged, the connection
+    dropped and made again on the next pass (the database may be restarting)."""
+    conn: psycopg.Connection | None = None
+    while not stop.is_set():
+        try:
+            if conn is None or conn.closed:
+                conn = connect(dsn, autocommit=True)
+            if step(conn):
+                continue
+        except psycopg.Error as exc:
+            log.warning("%s failed, retrying: %s", what, exc)
+            if conn is not None:
+                conn.close()
+            conn = None
+        stop.wait(every)
+    if conn is not None:
+        conn.close()
 
 
 def available_migrations() -> list[Migration]:

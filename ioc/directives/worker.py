@@ -35,25 +35,16 @@ def tick(conn: psycopg.Connection, settings: DirectiveSettings, now: datetime | 
 
 
 def run(stop: threading.Event, dsn: str, settings: DirectiveSettings) -> None:
-    conn: psycopg.Connection | None = None
-    while not stop.is_set():
-        try:
-            if conn is None or conn.closed:
-                conn = db.connect(dsn, autocommit=True)
-            escalated, sent = tick(conn, settings)
-            # /healthz and `ioc status` see the worker alive (component worker:directives).
-            health.beat(conn, "worker:directives", "worker", pid=os.getpid(),
-                        detail={"escalated": escalated, "delivery_attempts": sent})
-            if escalated or sent:
-                log.info("escalated %d, delivery attempts %d", escalated, sent)
-        except psycopg.Error as exc:
-            log.warning("tick failed, retrying: %s", exc)
-            if conn is not None:
-                conn.close()
-            conn = None
-        stop.wait(settings.directives_tick_seconds)
-    if conn is not None:
-        conn.close()
+    def step(conn: psycopg.Connection) -> bool:
+        escalated, sent = tick(conn, settings)
+        # /healthz and `ioc status` see the worker alive (component worker:directives).
+        health.beat(conn, "worker:directives", "worker", pid=os.getpid(),
+                    detail={"escalated": escalated, "delivery_attempts": sent})
+        if escalated or sent:
+            log.info("escalated %d, delivery attempts %d", escalated, sent)
+        return False  # one tick per period
+
+    db.poll_until(stop, dsn, step, settings.directives_tick_seconds, log, "tick")
 
 
 def main() -> int:

@@ -259,23 +259,13 @@ def rebuild_counters(conn: psycopg.Connection) -> int:
 def run(stop: threading.Event, dsn: str, poll_seconds: float = 1.0) -> None:
     """Drain pending events, beat, wait ``poll_seconds``; reconnect when the database is away."""
     intake = DossierIntake()
-    conn: psycopg.Connection | None = None
-    while not stop.is_set():
-        try:
-            if conn is None or conn.closed:
-                conn = db.connect(dsn, autocommit=True)
-            n = intake.once(conn)
-            health.beat(conn, COMPONENT, "intake", pid=os.getpid(), detail={"folded": intake.folded})
-            if n:
-                continue
-        except psycopg.Error as exc:
-            log.warning("dossier intake failed, retrying: %s", exc)
-            if conn is not None:
-                conn.close()
-            conn = None
-        stop.wait(poll_seconds)
-    if conn is not None:
-        conn.close()
+
+    def step(conn: psycopg.Connection) -> bool:
+        n = intake.once(conn)
+        health.beat(conn, COMPONENT, "intake", pid=os.getpid(), detail={"folded": intake.folded})
+        return bool(n)  # a full batch: go on at once
+
+    db.poll_until(stop, dsn, step, poll_seconds, log, "dossier intake")
 
 
 def main() -> int:
