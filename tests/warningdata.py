@@ -27,9 +27,19 @@ def surge(now: datetime) -> Incident:
     from simulators.floods import sea_level
 
     high = max((now - timedelta(minutes=10 * i) for i in range(1, 150)), key=sea_level)
-    return Incident(id="test-surge", cls=IncidentClass.TIDE_RAIN_FLOOD, place=KB, start=high - timedelta(hours=10),
-                    peak=high, end=now + timedelta(hours=6), magnitude=1.2, shape="plateau",
-                    sources=("wl-hondau", "wl-cam", "rain-phulien"))  # fmt: skip
+
+    def at(magnitude: float) -> Incident:
+        return Incident(id="test-surge", cls=IncidentClass.TIDE_RAIN_FLOOD, place=KB, start=high - timedelta(hours=10),
+                        peak=high, end=now + timedelta(hours=6), magnitude=magnitude, shape="plateau",
+                        sources=("wl-hondau", "wl-cam", "rain-phulien"))  # fmt: skip
+
+    # At neap tide 1.2 m of surge leaves the Cấm below BĐ1: raise it until both gauges' last reading
+    # is 0.3 m above their BĐ1 (the surge adds linearly), so the test does not depend on the day.
+    src = FloodSource(load_sites(SourceKind("water")), load_sites(SourceKind("rain")), 0, IncidentIndex((at(1.0),)))
+    last = high + timedelta(minutes=10)
+    gauges = [s for s in src.water if s.source_id in ("wl-hondau", "wl-cam")]
+    need = max((src._bd1(s) + 0.3 - src.level(s, last)) / src.surge(s, last) for s in gauges)
+    return at(max(1.2, need))
 
 
 def warning_events(now: datetime | None = None, *, seed: int = 5, budget_years: int = 4, po_hours: int = 48,
