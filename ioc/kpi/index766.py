@@ -284,6 +284,11 @@ def open_due_of(d: DossierRecord) -> tuple[int, bool] | None:
     return None if c.open_due is None else (c.open_due, c.content)
 
 
+CountVector = tuple[int, ...]
+VECTOR_FIELDS = ("dossiers", "on_time", "full_online", "eligible_full_online", "online", "paid_online", "fee_bearing",
+                 "completed_e_result", "completed", "digitised", "reused_data", "satisfied")  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class IndicatorCount:
     """Numerator and denominator of one indicator at one moment."""
@@ -299,6 +304,14 @@ class Index766Counts:
 
     dossiers: int
     indicators: tuple[IndicatorCount, ...]  # in the order of INDICATORS
+
+    @classmethod
+    def from_vector(cls, v: CountVector) -> Index766Counts:
+        """Counts from an accumulator's :meth:`Index766Accumulator.vector` (or a sum of them)."""
+        n, on_time, full, eligible, online, paid, fee, e_result, completed, digitised, reused, satisfied = v
+        pairs = {"2.1": (on_time, n), "3.F": (full, eligible), "3.3": (online, n), "3.6": (paid, fee),
+                 "4.1": (e_result, completed), "4.2": (digitised, n), "4.3": (reused, n), "5.4": (satisfied, n)}  # fmt: skip
+        return cls(n, tuple(IndicatorCount(i, *pairs[i]) for i in INDICATOR_IDS))
 
     @classmethod
     def pooled(cls, parts: Iterable[Index766Counts]) -> Index766Counts:
@@ -400,23 +413,19 @@ class Index766Accumulator:
             out.update(p)
         return out
 
+    def vector(self, as_of: datetime) -> CountVector:
+        """The counts at ``as_of`` as plain integers (:data:`VECTOR_FIELDS`): additive, so a group's
+        vector is the element-wise sum of its parts' (what the live index pools, cheaply)."""
+        t = _instant(as_of)
+        return (self.dossiers,
+                self.completed_on_time + self.open_due.count_at_or_after(t),
+                self.full_online, self.eligible_full_online, self.online, self.paid_online, self.fee_bearing,
+                self.completed_e_result, self.completed, self.digitised, self.reused_data,
+                self.completed_on_time_content + self.open_due_content.count_at_or_after(t))  # fmt: skip
+
     def counts(self, as_of: datetime) -> Index766Counts:
         """Numerators and denominators at ``as_of`` (open dossiers judged against it)."""
-        t = _instant(as_of)
-        on_time = self.completed_on_time + self.open_due.count_at_or_after(t)
-        satisfied = self.completed_on_time_content + self.open_due_content.count_at_or_after(t)
-        n = self.dossiers
-        pairs = {
-            "2.1": (on_time, n),
-            "3.F": (self.full_online, self.eligible_full_online),
-            "3.3": (self.online, n),
-            "3.6": (self.paid_online, self.fee_bearing),
-            "4.1": (self.completed_e_result, self.completed),
-            "4.2": (self.digitised, n),
-            "4.3": (self.reused_data, n),
-            "5.4": (satisfied, n),
-        }
-        return Index766Counts(n, tuple(IndicatorCount(i, *pairs[i]) for i in INDICATOR_IDS))
+        return Index766Counts.from_vector(self.vector(as_of))
 
 
 # ---------------------------------------------------------------------------------------------

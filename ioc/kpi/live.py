@@ -19,6 +19,8 @@ from psycopg import sql
 
 from ioc.kpi.index766 import (
     COUNTER_NAMES,
+    VECTOR_FIELDS,
+    CountVector,
     Index766Accumulator,
     Index766Book,
     Index766Counts,
@@ -183,16 +185,21 @@ def _ranks(result: Index766Result) -> dict[str, int]:
     return ranks
 
 
-Memo = dict[tuple[Key, datetime], Index766Counts]
+Memo = dict[tuple[Key, datetime], CountVector]
 
 
-def _counts(acc: Index766Accumulator, key: Key, t: datetime, memo: Memo | None) -> Index766Counts:
+def _vector(acc: Index766Accumulator, key: Key, t: datetime, memo: Memo | None) -> CountVector:
     if memo is None:
-        return acc.counts(t)
+        return acc.vector(t)
     c = memo.get((key, t))
     if c is None:
-        c = memo[(key, t)] = acc.counts(t)
+        c = memo[(key, t)] = acc.vector(t)
     return c
+
+
+def _pooled(vectors: list[CountVector]) -> Index766Counts:
+    """Counts of parts together: plain integer sums (element-wise, in C)."""
+    return Index766Counts.from_vector(tuple(map(sum, zip(*vectors, strict=True))) if vectors else (0,) * len(VECTOR_FIELDS))
 
 
 def _result(accs: Mapping[Key, Index766Accumulator], period: Period, now: datetime, *,
@@ -200,13 +207,13 @@ def _result(accs: Mapping[Key, Index766Accumulator], period: Period, now: dateti
     """What ``book_for(accs, period, by=by).result(as_of)`` gives, without merging the due-time lists:
     counts at ``as_of`` are additive, so each group's counts are its parts' counts pooled."""
     t = period.as_of(now)
-    parts: dict[str, list[Index766Counts]] = {}
+    parts: dict[str, list[CountVector]] = {}
     for key, acc in accs.items():
         unit, month, sector = key
         if period.start <= month < period.end:
-            parts.setdefault(unit if by == "unit" else (sector or "—"), []).append(_counts(acc, key, t, memo))
-    counts = {k: Index766Counts.pooled(v) for k, v in sorted(parts.items())}
-    city = Index766Counts.pooled(counts.values())
+            parts.setdefault(unit if by == "unit" else (sector or "—"), []).append(_vector(acc, key, t, memo))
+    counts = {k: _pooled(v) for k, v in sorted(parts.items())}
+    city = _pooled([v for vs in parts.values() for v in vs])
     return Index766Result(t, tuple(UnitScore(k, score(c)) for k, c in counts.items()), score(city))
 
 
@@ -214,9 +221,9 @@ def city_card(accs: Mapping[Key, Index766Accumulator], period: Period, now: date
               unit: str | None = None, memo: Memo | None = None) -> ScoreCard:
     """The city's (or one unit's) card: the pooled counts, scored once (no per-unit scoring)."""
     t = period.as_of(now)
-    parts = [_counts(acc, key, t, memo) for key, acc in accs.items()
+    parts = [_vector(acc, key, t, memo) for key, acc in accs.items()
              if period.start <= key[1] < period.end and (unit is None or key[0] == unit)]  # fmt: skip
-    return score(Index766Counts.pooled(parts))
+    return score(_pooled(parts))
 
 
 def period_index(accs: Mapping[Key, Index766Accumulator], period: Period, now: datetime,
