@@ -243,3 +243,15 @@ def test_server_refuses_other_roles_and_admin_entry_is_stored(app: Any, conn: ps
     (fig,) = list_figures(conn)
     assert (fig.kpi_id, fig.value, fig.entered_by) == ("infra.fibre_households", Decimal("96.5"), "quantri")
     assert isinstance(fig, Figure) and verify(conn).ok
+
+
+@pytest.mark.parametrize(("indicator", "raw", "expected"), [
+    ("infra.bts_4g", "2.224", Decimal(2224)), ("infra.bts_4g", "2,224", Decimal(2224)), ("infra.bts_4g", "2224", Decimal(2224)),
+    ("infra.coverage_4g", "27,9", Decimal("27.9")), ("infra.coverage_4g", "27.90", Decimal("27.9")),
+    ("infra.fixed_speed", "1.234,5", Decimal("1234.5")), ("infra.fixed_speed", "1,234.5", Decimal("1234.5")),
+])  # fmt: skip
+def test_values_as_written_in_vietnamese_or_english(indicator: str, raw: str, expected: Decimal) -> None:
+    from ioc.kpi.catalogue import load_catalogue
+    from ioc.kpi.figures import parse_value
+
+    assert parse_value(load_catalogue().get(indicator), raw) == expected

@@ -10,6 +10,7 @@ than any document). The admin page (``/admin/figures``) and ``ioc kpi figure set
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -33,6 +34,7 @@ HISTORY = 200  # entries shown on the admin page and read by the snapshot part
 _MAX: dict[Unit, Decimal] = {Unit.PERCENT: Decimal(100), Unit.POINTS: Decimal(100), Unit.COUNT: Decimal(10) ** 12,
                              Unit.MBPS: Decimal(100_000)}  # fmt: skip
 AUDIT_ACTION = "kpi.figure_recorded"
+_GROUPED = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
 
 
 class FigureError(ValueError):
@@ -95,11 +97,15 @@ def _kpi(catalogue: Catalogue, indicator: str) -> Kpi:
 
 def parse_value(kpi: Kpi, raw: object) -> Decimal:
     """The value in the indicator's unit: 0–100 for a percentage or points, a whole number ≥ 0 for a
-    count, ≥ 0 for a speed; a decimal comma (``27,9``) is accepted as written in Vietnamese."""
+    count, ≥ 0 for a speed; written the Vietnamese way too (``27,9``; ``2.224`` for a count)."""
     if isinstance(raw, bool):
         raw = None
-    text = str(raw).strip().replace(" ", "") if raw is not None else ""
-    if "," in text and "." not in text:
+    text = str(raw).strip().replace(" ", "").replace("\u00a0", "") if raw is not None else ""
+    if kpi.unit is Unit.COUNT and _GROUPED.fullmatch(text):
+        text = re.sub(r"[.,]", "", text)  # 2.224 (Vietnamese) or 2,224: thousands, for a count
+    elif "," in text and "." in text:  # 1.234,5 or 1,234.5: the last separator is the decimal one
+        text = text.replace(".", "").replace(",", ".") if text.rfind(",") > text.rfind(".") else text.replace(",", "")
+    elif "," in text:
         text = text.replace(",", ".")
     try:
         value = Decimal(text)
