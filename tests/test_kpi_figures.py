@@ -160,10 +160,10 @@ def test_the_cockpit_shows_the_new_figure_with_its_date_and_source(conn: psycopg
     record_figure(conn, ADMIN, "infra.mobile_speed", "85,25", TODAY.isoformat(), "https://speedtest.example/vn", None)
     texts = _texts(lv.document_figures(read(conn, datetime.now(UTC)), "vi"))
     assert texts["leader-doc-security_soc_alerts"] == "315"
-    assert texts["leader-doc-infra_mobile_speed"] == "85,25 Mbps"
+    assert texts["leader-doc-infra_mobile_speed"] == "85,25\u00a0Mbps"
     whole = texts["leader-docs"]
     assert f"số liệu đến {TODAY:%d/%m/%Y}" in whole and "Báo cáo SOC tháng này" in whole and "quantri" in whole
-    assert _texts(lv.document_figures(read(conn, datetime.now(UTC)), "en"))["leader-doc-infra_mobile_speed"] == "85.25 Mbps"
+    assert _texts(lv.document_figures(read(conn, datetime.now(UTC)), "en"))["leader-doc-infra_mobile_speed"] == "85.25\u00a0Mbps"
 
 
 def test_cli_round_trip(pg_dsn: str, conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -150,7 +150,7 @@ def documented() -> tuple[KpiValue, ...]:
     return tuple(document_values())
 
 
-_UNIT_SUFFIX = {Unit.PERCENT: " %", Unit.MBPS: " Mbps", Unit.POINTS: "", Unit.COUNT: ""}
+_UNIT_SUFFIX = {Unit.PERCENT: "\u00a0%", Unit.MBPS: "\u00a0Mbps", Unit.POINTS: "", Unit.COUNT: ""}  # no break before the unit
 
 
 def figure_text(value: Decimal, unit: Unit, lang: Lang) -> str:
