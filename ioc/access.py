@@ -234,6 +234,8 @@ PAGES: Mapping[str, Who] = {
     "/leader": frozenset({R.LEADER, R.STANDING_OFFICE, R.ADMIN}),
     "/leader/ranking": frozenset({R.LEADER, R.STANDING_OFFICE, R.ADMIN}),
     "/leader/unit": frozenset({R.LEADER, R.STANDING_OFFICE, R.ADMIN}),
+    # KPI figures by hand (issue 12): indicators with no live feed, entered and audited by administrators.
+    "/admin/figures": frozenset({R.ADMIN}),
 }
 """Pages and the roles that may open them."""
 
@@ -284,6 +286,9 @@ CALLBACKS: Mapping[str, str] = {
     "ioc.web.pages.leader.download": "/leader",  # the period's report, PDF or XLSX
     "ioc.web.pages.leader_ranking.refresh": "/leader/ranking",
     "ioc.web.pages.leader_unit.refresh": "/leader/unit",
+    # KPI figures by hand: the list of current values and entries, and the entry form.
+    "ioc.web.pages.admin_figures.refresh": "/admin/figures",
+    "ioc.web.pages.admin_figures.save": "/admin/figures",
 }
 PAGE_ROUTER = "dash.dash.update"
 """Dash's page router, which renders a page's layout: decided by the ``pathname`` it is asked for."""

@@ -81,6 +81,7 @@ ROLES: Mapping[str, ServiceRole] = {
         "ticket_intake_watermark": R,  # /healthz judges the intake's progress
         **_DIRECTIVE_TABLES, "flood_areas": RIU, "simulation_layers": R,
         "dossiers": R, "dossier_counters": R,  # the leaders' cockpit (ioc.web.parts.kpi)
+        "kpi_figures": RI,  # KPI figures by hand (/admin/figures; ioc.web.parts.kpi_figures)
     }),
     # The directives worker: delivery, retries and escalation ticks.
     "directives": ServiceRole("ioc_directives", {

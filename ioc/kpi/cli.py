@@ -141,6 +141,62 @@ def seed_command() -> None:
         typer.echo(f"cảnh báo / warning: {problem}", err=True)
 
 
+figure_app = typer.Typer(help="Số liệu nhập tay của chỉ tiêu không có nguồn trực tiếp. / KPI figures by hand.",
+                         no_args_is_help=True)  # fmt: skip
+kpi_app.add_typer(figure_app, name="figure")
+
+
+@figure_app.command("set")
+def figure_set_command(
+    indicator: Annotated[str, typer.Argument(help="Mã chỉ tiêu trong danh mục, ví dụ infra.bts_4g.")],
+    value: Annotated[str, typer.Argument(help="Giá trị theo đơn vị của chỉ tiêu (27,9 hoặc 27.9).")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Ngày của số liệu, YYYY-MM-DD.")],
+    source: Annotated[str, typer.Option("--source", help="Văn bản hoặc địa chỉ trang nêu số liệu.")],
+    author: Annotated[str, typer.Option("--author", help="Người nhập (ghi vào nhật ký kiểm toán).")],
+    note: Annotated[str | None, typer.Option("--note", help="Ghi chú.")] = None,
+) -> None:
+    """Nhập một số liệu mới (kiểm tra, ghi nhật ký kiểm toán). / Enter a new figure (validated, audited)."""
+    from ioc.db import connect
+    from ioc.i18n import cli_time
+    from ioc.kpi.figures import FigureError, record_figure
+    from ioc.settings import Settings, running_settings
+
+    try:
+        with connect(running_settings(Settings()).database_dsn()) as conn:
+            fig = record_figure(conn, author, indicator, value, as_of, source, note)
+    except FigureError as exc:
+        _fail([f"lỗi: {exc.message_vi}", f"error: {exc.message_en}"])
+    typer.echo(f"#{fig.id} {fig.kpi_id} = {fig.value} ({fig.as_of.isoformat()}) · {fig.source} · "
+               f"{fig.entered_by} {cli_time(fig.entered_at)}")  # fmt: skip
+
+
+@figure_app.command("list")
+def figure_list_command(
+    lang: Annotated[str, typer.Option(help="vi or en.")] = "vi",
+) -> None:
+    """Số liệu hiện hành của các chỉ tiêu không có nguồn trực tiếp, rồi các lần nhập gần nhất."""
+    from ioc.db import connect
+    from ioc.i18n import cli_time
+    from ioc.kpi.figures import current_figures, document_values, hand_kpis, latest_entries, list_figures
+    from ioc.settings import Settings, running_settings
+
+    language = _lang(lang)
+    vi = language == "vi"
+    with connect(running_settings(Settings()).database_dsn()) as conn:
+        latest, entries = latest_entries(conn), list_figures(conn)
+    current = current_figures(document_values(), latest)
+    for k in hand_kpis():
+        c = current.get(k.id)
+        shown = "—" if c is None else (f"{c.value} {k.unit.value} ({c.as_of.isoformat()}) · {c.source}"
+                                        + (f" · {c.entered_by} {cli_time(c.entered_at)}" if c.kind == "hand" else ""))
+        typer.echo(f"{k.id:<34} {shown}")
+    typer.echo("")
+    typer.echo(("Các lần nhập tay" if vi else "Entries by hand") + f" ({len(entries)}):")
+    for e in entries:
+        typer.echo(f"  #{e.id} {cli_time(e.entered_at)} {e.entered_by}: {e.kpi_id} = {e.value} "
+                   f"({e.as_of.isoformat()}) · {e.source}" + (f" · {e.note}" if e.note else ""))  # fmt: skip
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``kpi`` group to the ``ioc`` command."""
     app.add_typer(kpi_app, name="kpi")

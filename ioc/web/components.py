@@ -79,7 +79,8 @@ NAV_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
                             ("/floods", "nav.floods"), ("/soc", "nav.soc"), ("/warnings", "nav.warnings"))),
     ("nav.group.direct", (("/directives", "nav.directives"), ("/inbox", "nav.inbox"), ("/tasks", "nav.tasks"))),
     ("nav.group.reports", (("/triage", "nav.triage"), ("/transparency", "nav.transparency"))),
-    ("nav.group.account", (("/admin/users", "nav.admin"), ("/account/password", "nav.password"))),
+    ("nav.group.account", (("/admin/users", "nav.admin"), ("/admin/figures", "nav.figures"),
+                           ("/account/password", "nav.password"))),
 )  # fmt: skip
 
 

@@ -18,9 +18,12 @@ from dash import dash_table, dcc, html
 from dash.dash_table.Format import Format, Scheme, Sign
 
 from ioc.i18n import Lang, fmt_datetime, fmt_number
+from ioc.kpi.catalogue import Unit
+from ioc.kpi.figures import Figure, current_figures, document_values, hand_kpis
 from ioc.kpi.i18n import tk
 from ioc.kpi.index766 import INDICATORS, MAX_POINTS, NOT_COMPUTABLE, SPECS, ScoreCard
 from ioc.kpi.live import PeriodIndex
+from ioc.kpi.seed import KpiValue
 from ioc.kpi.units import units_by_code
 from ioc.web.parts.kpi import KpiPart, LateDossier
 from ioc.web.warnings_views import card
@@ -142,35 +145,45 @@ def tiles_legend(lang: Lang) -> html.Div:
 
 
 @cache
-def _document_figures() -> tuple[tuple[str, str, str, str], ...]:
-    """(name vi, name en, "value (as of)", target) of the documented dossier figures, from the seed file."""
-    from ioc.kpi.catalogue import load_catalogue
-    from ioc.kpi.seed import load_seed_values
+def documented() -> tuple[KpiValue, ...]:
+    """The documents' figures, read once from the seed file (it does not change while running)."""
+    return tuple(document_values())
 
-    try:
-        load = load_seed_values()
-    except (OSError, ValueError):
-        return ()
-    cat = load_catalogue()
-    out = []
-    for v in getattr(load, "values", ()):
-        if v.kind != "actual" or not v.kpi_id.startswith("tthc."):
+
+_UNIT_SUFFIX = {Unit.PERCENT: "\u00a0%", Unit.MBPS: "\u00a0Mbps", Unit.POINTS: "", Unit.COUNT: ""}  # no break before the unit
+
+
+def figure_text(value: Decimal, unit: Unit, lang: Lang) -> str:
+    """A figure as written in ``lang`` with its unit (27,9 % · 2.224 · 40 Mbps)."""
+    exponent = value.normalize().as_tuple().exponent
+    decimals = max(0, -exponent) if isinstance(exponent, int) else 0
+    return fmt_number(float(value), lang, decimals) + _UNIT_SUFFIX[unit]
+
+
+def document_figures(entries: Sequence[Figure], lang: Lang) -> html.Div:
+    """Indicators with no live feed: each one's latest figure (the documents' or entered by hand, the
+    newest ``as_of`` wins), its own definition, as-of date and source; ``entries`` is the snapshot
+    part ``kpi_figures`` (no query here)."""
+    current = current_figures(documented(), entries)
+    rows = []
+    for k in hand_kpis():
+        c = current.get(k.id)
+        if c is None:
             continue
-        k = cat.get(v.kpi_id)
-        target = next((t for t in k.targets), None)
-        tgt = "" if target is None else f"{target.comparator} {target.value} % ({target.year})"
-        when = f"{v.period_start:%m/%Y}–{v.period_end:%m/%Y}"
-        out.append((k.name_vi, k.name_en, f"{v.value} % · {when} · {v.source_document}", tgt))
-    return tuple(out)
-
-
-def document_figures(lang: Lang) -> html.Div:
-    """The documents' figures, each labelled with its own definition, period and document."""
-    rows = [html.Li([html.Strong(vi if lang == "vi" else en), ": ", value,
-                     html.Span(f" · {tk('docs.target', lang, cmp='', value=tgt, year='').strip()}" if tgt else "",
-                               className="text-muted")])
-            for vi, en, value, tgt in _document_figures()]  # fmt: skip
-    return html.Div([html.H5(tk("docs", lang)), html.Ul(rows, className="small")], id="leader-docs")
+        target = next(iter(k.targets), None)
+        tgt = "" if target is None else tk("docs.target", lang, cmp=target.comparator,
+                                           value=figure_text(target.value, k.unit, lang), year=target.year)
+        by = (tk("docs.by_hand", lang, user=c.entered_by, time=fmt_datetime(c.entered_at, lang))
+              if c.kind == "hand" else "")
+        rows.append(html.Li([
+            html.Strong(k.name_vi if lang == "vi" else k.name_en), ": ",
+            html.Span(figure_text(c.value, k.unit, lang), id=f"leader-doc-{k.id.replace('.', '_')}"),
+            " · ", tk("docs.asof", lang, date=f"{c.as_of:%d/%m/%Y}"),
+            html.Span(" · " + " · ".join(x for x in (c.source, by) if x), className="text-muted"),
+            html.Span(f" · {tgt}" if tgt else "", className="text-muted"),
+        ], title=" ".join(x for x in (k.definition_vi if lang == "vi" else k.definition_en, c.note or "") if x)))  # fmt: skip
+    body = html.Ul(rows, className="small") if rows else html.P(tk("docs.none", lang), className="small text-muted")
+    return html.Div([html.H5(tk("docs", lang)), body], id="leader-docs")
 
 
 def reports_card(part: KpiPart, lang: Lang) -> Any:

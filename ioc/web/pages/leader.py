@@ -70,7 +70,7 @@ def body(snap: Snapshot, kind: str, lang: Lang) -> list[Any]:
         dbc.Row([dbc.Col(lv.reports_card(part, lang), xs=12, md=6, xl=4),
                  dbc.Col(graph(lv.trend_figure(part.trend, lang, tk("trend", lang))), xs=12, md=6, xl=8)],
                 className="g-3 mt-1"),
-        lv.document_figures(lang),
+        lv.document_figures(snap.part("kpi_figures"), lang),
         lv.not_computable(lang),
         html.P([tk("asof", lang, time=fmt_datetime(part.now, lang)), " · ", tk("source", lang)],
                className="small text-muted mt-2"),
