@@ -234,6 +234,8 @@ PAGES: Mapping[str, Who] = {
     "/leader": frozenset({R.LEADER, R.STANDING_OFFICE, R.ADMIN}),
     "/leader/ranking": frozenset({R.LEADER, R.STANDING_OFFICE, R.ADMIN}),
     "/leader/unit": frozenset({R.LEADER, R.STANDING_OFFICE, R.ADMIN}),
+    # KPI trends (issue 12, item 4): the 766 indicators over time, from the same snapshot part.
+    "/leader/kpi": frozenset({R.LEADER, R.STANDING_OFFICE, R.ADMIN}),
 }
 """Pages and the roles that may open them."""
 
@@ -284,6 +286,8 @@ CALLBACKS: Mapping[str, str] = {
     "ioc.web.pages.leader.download": "/leader",  # the period's report, PDF or XLSX
     "ioc.web.pages.leader_ranking.refresh": "/leader/ranking",
     "ioc.web.pages.leader_unit.refresh": "/leader/unit",
+    # KPI trends
+    "ioc.web.pages.leader_kpi.refresh": "/leader/kpi",
 }
 PAGE_ROUTER = "dash.dash.update"
 """Dash's page router, which renders a page's layout: decided by the ``pathname`` it is asked for."""
