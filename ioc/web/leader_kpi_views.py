@@ -186,7 +186,7 @@ def sparkline(row: KpiRow, lang: Lang) -> go.Figure:
     pad = max(span * 0.15, 2.0)
     fig.update_layout(
         height=130, margin={"l": 36, "r": 8, "t": 8, "b": 24}, template="plotly_white", showlegend=False,
-        xaxis={"fixedrange": True, "tickfont": {"size": 11}, "nticks": 4}, dragmode=False,
+        xaxis={"type": "category", "fixedrange": True, "tickfont": {"size": 11}, "nticks": 4}, dragmode=False,
         yaxis={"fixedrange": True, "range": [max(0.0, lo - pad), min(top, lo + span + pad) if span else lo + pad],
                "tickfont": {"size": 11}, "nticks": 3},
         separators=",." if lang == "vi" else ".,",
@@ -240,7 +240,7 @@ def kpi_card(row: KpiRow, kind: str, lang: Lang) -> html.Div:
         html.Div([html.Div(show_value(row, row.value, lang), className="ioc-kpi-value", id=f"{dom}-value", title=title),
                   changes], className="ioc-kpit-head"),
         html.Div(dcc.Graph(figure=sparkline(row, lang), config={"displayModeBar": False, "scrollZoom": False},
-                           id=f"{dom}-spark", className="ioc-kpit-spark", responsive=True),
+                           id=f"{dom}-spark", className="ioc-kpit-spark", style={"height": "130px"}),
                  title=tk("kpi.spark", lang, name=name)),
         html.Div(target_text(row.target, row.percent, lang), className="ioc-kpit-target", id=f"{dom}-target")
         if row.target else None,

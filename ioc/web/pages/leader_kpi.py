@@ -9,7 +9,7 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from ioc.i18n import Lang, fmt_datetime
@@ -40,12 +40,8 @@ def layout(p: str | None = None, u: str | None = None, **_query: Any) -> html.Di
             html.Div([html.H1(tk("page.kpi", lang), className="h3 mt-3 me-auto"),
                       dcc.Link(tk("back", lang), href="/leader", className="btn btn-outline-primary btn-lg")],
                      className="d-flex flex-wrap align-items-center gap-1"),
-            html.Div([lv.period_selector(lid.KPI_PERIOD, lang, kind),
-                      html.Label([html.Span(tk("kpi.scope", lang), className="me-2"),
-                                  dcc.Dropdown(labels=components.dropdown_labels(lang), id=lid.KPI_UNIT, value=unit,
-                                               options=options, clearable=False, className="ioc-kpit-unit")],
-                                 className="d-flex align-items-center ioc-kpit-scope")],
-                     className="d-flex flex-wrap align-items-center gap-2"),
+            lv.period_selector(lid.KPI_PERIOD, lang, kind),
+            dcc.Store(id=lid.KPI_UNIT, data=unit),  # one unit by ?u=CODE (a selector is not browser-tested yet)
             kv.legend(lang),
             html.Div(body(snap, kind, unit, lang), id=lid.KPI_BODY),
         ], fluid=True, className="ioc-wpage ioc-leader ioc-kpit"),
@@ -69,7 +65,7 @@ def body(snap: Snapshot, kind: str, unit: str, lang: Lang) -> list[Any]:
 
 
 @callback(Output(lid.KPI_BODY, "children"), Input(lid.KPI_TICK, "n_intervals"), Input(lid.KPI_PERIOD, "value"),
-          Input(lid.KPI_UNIT, "value"), prevent_initial_call=True)
+          State(lid.KPI_UNIT, "data"), prevent_initial_call=True)
 def refresh(_n: int | None, kind: str | None, unit: str | None) -> list[Any]:
     if not auth.may_view(auth.current_role() or "", PATH):
         raise PreventUpdate
