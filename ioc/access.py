@@ -236,6 +236,8 @@ PAGES: Mapping[str, Who] = {
     "/leader/unit": frozenset({R.LEADER, R.STANDING_OFFICE, R.ADMIN}),
     # KPI figures by hand (issue 12): indicators with no live feed, entered and audited by administrators.
     "/admin/figures": frozenset({R.ADMIN}),
+    # KPI trends (issue 12, item 4): the 766 indicators over time, from the same snapshot part.
+    "/leader/kpi": frozenset({R.LEADER, R.STANDING_OFFICE, R.ADMIN}),
 }
 """Pages and the roles that may open them."""
 
@@ -289,6 +291,8 @@ CALLBACKS: Mapping[str, str] = {
     # KPI figures by hand: the list of current values and entries, and the entry form.
     "ioc.web.pages.admin_figures.refresh": "/admin/figures",
     "ioc.web.pages.admin_figures.save": "/admin/figures",
+    # KPI trends
+    "ioc.web.pages.leader_kpi.refresh": "/leader/kpi",
 }
 PAGE_ROUTER = "dash.dash.update"
 """Dash's page router, which renders a page's layout: decided by the ``pathname`` it is asked for."""

@@ -140,6 +140,42 @@ def test_leader_lands_and_reaches_late_dossiers_in_three_taps(cockpit: Site, bro
     ctx.close()
 
 
+@pytest.mark.parametrize(("width", "height", "name"), [(1024, 768, "landscape"), (768, 1024, "portrait")])
+def test_kpi_trends_fit_the_tablet_and_show_the_sparklines(cockpit: Site, browser: Any, width: int, height: int,
+                                                           name: str) -> None:  # fmt: skip
+    """/leader/kpi from /leader in one tap: a card per indicator and the total, each with its sparkline,
+    no horizontal scrolling at either orientation; the period changes the figures."""
+    ctx = browser.new_context(viewport={"width": width, "height": height}, has_touch=True, is_mobile=False)
+    page = ctx.new_page()
+    w = watch(page, cockpit.base)
+    login_home(page, cockpit.base, "lan")
+    page.locator("#leader-open-kpi").tap()
+    page.wait_for_url("**/leader/kpi")
+    page.locator("#leader-kpi-total-value").wait_for(timeout=60_000)
+    assert page.locator(".ioc-kpit-card").count() == 9  # the total and the eight indicators
+    page.wait_for_function("() => document.querySelectorAll('.ioc-kpit-spark .js-plotly-plot .scatterlayer path.js-line')"
+                           ".length >= 9", timeout=60_000)  # fmt: skip
+    assert page.locator("#leader-kpi-total-value").inner_text().strip() != "—"
+    assert "Mục tiêu" in page.locator("#leader-kpi-legend").inner_text()
+    # The full-points rule (4.2, 4.3, 5.4) is drawn and labelled on its sparkline.
+    assert "Ngưỡng đủ điểm" in page.locator("#leader-kpi-5_4-spark").text_content()
+    overflow = "() => document.scrollingElement.scrollWidth <= window.innerWidth"
+    assert page.evaluate(overflow), page.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
+    # The definition, source and as-of moment on demand.
+    page.locator("#leader-kpi-2_1 summary").tap()
+    assert "Nguồn" in page.locator("#leader-kpi-2_1 .ioc-kpit-details").inner_text()
+    time.sleep(1.0)
+    keep(shot(page, f"leader_kpi_{name}"), f"leader_kpi_{name}.png")
+    # Another period: the changes are said against that period.
+    page.locator(".ioc-leader-periods label").nth(1).tap()
+    page.wait_for_function("() => (document.querySelector('#leader-kpi-scope') || {}).innerText?.includes('Q')",
+                           timeout=30_000)  # fmt: skip
+    assert "so với quý trước" in page.locator("#leader-kpi-body").inner_text()
+    assert page.evaluate(overflow)
+    assert w.errors == [] and w.external == []
+    ctx.close()
+
+
 def test_an_operator_is_refused_the_cockpit(cockpit: Site, browser: Any) -> None:
     ctx = browser.new_context(viewport={"width": 1024, "height": 768})
     page = ctx.new_page()
@@ -147,4 +183,7 @@ def test_an_operator_is_refused_the_cockpit(cockpit: Site, browser: Any) -> None
     page.goto(cockpit.base + "/leader")
     page.wait_for_load_state("networkidle")
     assert page.locator("#leader-total").count() == 0
+    page.goto(cockpit.base + "/leader/kpi")
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".ioc-kpit-card").count() == 0
     ctx.close()

@@ -42,6 +42,8 @@ def layout(**query: Any) -> html.Div:
             html.Div([html.H1(tk("page.leader", lang), className="h3 mt-3 me-auto"),
                       dcc.Link(tk("open_ranking", lang), href="/leader/ranking", className="btn btn-primary btn-lg me-2",
                                id="leader-open-ranking"),
+                      dcc.Link(tk("open_kpi", lang), href="/leader/kpi", className="btn btn-primary btn-lg me-2",
+                               id=lid.KPI_OPEN),
                       html.Button(tk("report", lang) + " PDF", id=lid.LEADER_REPORT_PDF, className="btn btn-outline-secondary btn-lg me-2"),
                       html.Button(tk("report", lang) + " XLSX", id=lid.LEADER_REPORT_XLSX, className="btn btn-outline-secondary btn-lg")],
                      className="d-flex flex-wrap align-items-center gap-1"),

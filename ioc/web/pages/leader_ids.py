@@ -19,3 +19,9 @@ UNIT_BODY = "leader-unit-body"
 UNIT_PERIOD = "leader-unit-period"
 UNIT_CODE = "leader-unit-code"
 UNIT_TICK = "leader-unit-tick"
+
+KPI_PERIOD = "leader-kpi-period"
+KPI_UNIT = "leader-kpi-unit"
+KPI_BODY = "leader-kpi-body"
+KPI_TICK = "leader-kpi-tick"
+KPI_OPEN = "leader-open-kpi"  # the link from /leader

@@ -21,6 +21,7 @@ from ioc.kpi.live import (
     LOCAL,
     Period,
     PeriodIndex,
+    city_card,
     monthly_city,
     period_containing,
     period_index,
@@ -79,6 +80,18 @@ class KpiPart:
         """One unit's card month by month (from the accumulators already read: no query)."""
         months = _trend_months(self.now)
         return monthly_city(self.accumulators, months, self.now, unit=unit)
+
+    def cards(self, kind: str, unit: str | None = None) -> tuple[ScoreCard | None, ScoreCard | None, ScoreCard | None]:
+        """The city's (or one unit's) card this period, the period before and the same period a year
+        before, each ``None`` without dossiers (a unit's from the accumulators already read: no query)."""
+        pi = self.periods.get(kind)
+        if pi is None:
+            return None, None, None
+        if unit is None:
+            return (pi.city if pi.city.dossiers else None), pi.previous_city, pi.year_before_city
+        p = pi.period
+        cur, prev, yoy = (city_card(self.accumulators, q, self.now, unit=unit) for q in (p, p.previous(), p.year_before()))
+        return tuple(c if c.dossiers else None for c in (cur, prev, yoy))  # type: ignore[return-value]
 
 
 EMPTY = KpiPart(datetime(2000, 1, 1, tzinfo=LOCAL), MappingProxyType({}), (), MappingProxyType({}),
