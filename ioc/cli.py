@@ -199,7 +199,8 @@ def live_sim(scenario: str = "normal_day", speed: float = 1.0) -> None:
         signal.signal(sig, lambda *_: stop.set())
     s = Settings()  # the launcher passes IOC_* variables
     run_live(s, scenario=scenario, speed=speed, stop=stop, backfill_hours=s.demo_backfill_hours,
-             dossier_days=s.demo_dossier_days, warning_history=s.demo_warning_history)
+             dossier_days=s.demo_dossier_days, warning_history=s.demo_warning_history,
+             demo_schedule=s.demo_schedule or None)
 
 
 @app.command()

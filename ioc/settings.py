@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     demo_backfill_hours: float = Field(default=24.0, ge=0, le=24 * 7)
     demo_dossier_days: float = Field(default=30.0, ge=0, le=366)
     demo_warning_history: bool = True  # ~200 000 events: 3 fiscal years, 8 weeks of police counts, …
+    # Incidents of every class planted within the first 30 minutes after the first start's backfill
+    # (a scenario file of simulators/scenarios/; "" for none).
+    demo_schedule: str = "demo_schedule"
 
     # Consumers
     batch_max_records: int = Field(default=5000, ge=1)

@@ -27,7 +27,7 @@ from simulators.base import new_run_id, run_event_id
 from simulators.city import City
 from simulators.profiles import to_local, to_utc
 from simulators.publish import KafkaSender, PublishStats, Sender, publish
-from simulators.scenario import GroundTruth, Incident, load_scenario
+from simulators.scenario import GroundTruth, Incident, IncidentSpec, Scenario, load_scenario
 from simulators.wire import Message
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,15 @@ def truth_on_wall_clock(
     return truth.model_copy(update={"incidents": tuple(move(i) for i in truth.incidents)})
 
 
+def with_schedule(scenario: Scenario, schedule: Scenario, offset: timedelta) -> Scenario:
+    """``scenario`` with ``schedule``'s incidents added, ``offset`` after its start (demo incidents
+    planted after the first start's backfill; cut at the end of the scenario's day)."""
+    def moved(spec: IncidentSpec) -> IncidentSpec:
+        return spec.model_copy(update={k: getattr(spec, k) + offset for k in ("start", "peak", "end")})
+
+    return scenario.model_copy(update={"incidents": (*scenario.incidents, *(moved(i) for i in schedule.incidents))})
+
+
 def run_live(
     settings: Settings,
     scenario: str = DEFAULT_SCENARIO,
@@ -99,6 +108,7 @@ def run_live(
     backfill_hours: float = 0.0,
     dossier_days: float = 0.0,
     warning_history: bool = False,
+    demo_schedule: str | None = None,
 ) -> PublishStats:
     """Publish the city continuously from now until ``stop`` is set; returns what was sent.
 
@@ -110,7 +120,9 @@ def run_live(
     ``backfill_hours`` > 0: on the first start (no completed backfill marker in
     ``<data_dir>/simulator``) first publish that many hours of the city before now with their
     true times, after the early-warning history (``warning_history``) and ``dossier_days`` of dossiers
-    (:mod:`simulators.backfill`), as fast as possible, then go on live from where it ended.
+    (:mod:`simulators.backfill`), as fast as possible, then go on live from where it ended; the
+    incidents of the scenario ``demo_schedule`` (offsets from the backfill's end) are then added to
+    the live day, so each class is raised within the first half hour.
     ``speed`` > 1 is a time-lapse for demos: live events are then stamped with the wall-clock
     instant they are sent at, not the time they describe.
     """
@@ -145,6 +157,9 @@ def run_live(
     total = PublishStats()
     day = 0
     first_city: City | None = None
+    day0 = sc
+    if backfilling and demo_schedule:
+        day0 = with_schedule(sc, load_scenario(demo_schedule), origin - anchor)
 
     def add(stats: PublishStats) -> None:
         total.sent.update(stats.sent)
@@ -161,7 +176,7 @@ def run_live(
             first_day = math.floor((window - anchor) / sc.duration)
             for d in range(first_day, 1):
                 start = anchor + sc.duration * d
-                city = City(sc, seed + d, start=start)
+                city = City(day0 if d == 0 else sc, seed + d, start=start)
                 events = city.events(min(start + sc.duration, origin), begin=max(start, window))
                 add(publish(stamp_on_wall_clock(events, origin, origin, 1.0, seed=seed + d, run_id=run_id),
                             sender, prefix=settings.topic_prefix, stop=stop, progress=progress))
@@ -176,7 +191,8 @@ def run_live(
             log.info("backfill done: %d messages in %.1f s", sum(total.sent.values()), time.monotonic() - began)
         while not stop.is_set():
             start = anchor + sc.duration * day
-            city = first_city if day == 0 and first_city is not None else City(sc, seed + day, start=start)
+            city = first_city if day == 0 and first_city is not None else City(
+                day0 if day == 0 else sc, seed + day, start=start)
             end = start + sc.duration
             truth = city.truth(end)
             # Day 0 joins the scenario at the current time of day: incidents already over are not planted.

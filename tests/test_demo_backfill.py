@@ -136,3 +136,26 @@ def test_ioc_up_simulator_backfills_on_first_start_only_and_then_runs_live(stack
     finally:
         st.stop()
     print(f"\n2 h backfill (camera+traffic {n:,} events, {oldest:%H:%M}–{newest:%H:%M} UTC) stored in {stored_s:.0f} s")
+
+
+def test_first_start_plants_each_incident_class_within_half_an_hour_with_ground_truth(tmp_path: Path) -> None:
+    from simulators.scenario import GroundTruth, IncidentClass, load_scenario
+
+    settings = Settings(data_dir=tmp_path)
+    sender, stop = MemorySender(), threading.Event()
+    t = threading.Thread(target=run_live, args=(settings,), daemon=True, kwargs={
+        "stop": stop, "send": sender, "backfill_hours": 0.1, "demo_schedule": "demo_schedule",
+        "truth_path": tmp_path / "truth.json"})
+    t.start()
+    wait_until(lambda: (m := read_marker(marker_path(settings))) is not None and m.done, 120, "backfill done")
+    wait_until((tmp_path / "truth.json").exists, 30, "ground truth written")
+    stop.set()
+    t.join(30)
+    end = read_marker(marker_path(settings)).end
+    truth = GroundTruth.read(tmp_path / "truth.json")
+    demo = {i.id: i for i in truth.incidents if i.id.startswith("demo-")}
+    assert set(demo) == {i.id for i in load_scenario("demo_schedule").incidents}
+    assert all(end < i.start <= end + timedelta(minutes=30) for i in demo.values())
+    # Every class but the yearly budget ones (their history comes from the backfill).
+    yearly = {IncidentClass.REVENUE_SHORTFALL, IncidentClass.REVENUE_DROP}
+    assert {i.cls for i in demo.values()} == set(IncidentClass) - yearly
