@@ -11,6 +11,7 @@ written with the same stamps.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 import threading
@@ -22,9 +23,10 @@ from pathlib import Path
 
 from ioc.events import Event
 from ioc.settings import Settings
+from ioc.sources import SourceKind
 from simulators.backfill import Marker, history, marker_path, read_marker, write_marker
 from simulators.base import new_run_id, run_event_id
-from simulators.city import City
+from simulators.city import City, event_order
 from simulators.profiles import to_local, to_utc
 from simulators.publish import KafkaSender, PublishStats, Sender, publish
 from simulators.scenario import GroundTruth, Incident, IncidentSpec, Scenario, load_scenario
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SCENARIO = "normal_day"
 DEFAULT_SEED = 7
+# Published first in a backfill: the city's own feeds, which have no longer history before the window.
+FIRST_KINDS = frozenset({SourceKind.CAMERA, SourceKind.TRAFFIC, SourceKind.AIR, SourceKind.FEEDBACK})
 
 
 def compress(t: datetime, model_origin: datetime, wall_origin: datetime, speed: float) -> datetime:
@@ -156,7 +160,7 @@ def run_live(
     anchor = day_anchor(sc.start, sc.duration, origin)
     total = PublishStats()
     day = 0
-    first_city: City | None = None
+    first_cities: list[City] = []
     day0 = sc
     if backfilling and demo_schedule:
         day0 = with_schedule(sc, load_scenario(demo_schedule), origin - anchor)
@@ -170,18 +174,23 @@ def run_live(
             began = time.monotonic()
             window = origin - timedelta(hours=marker.hours)
             log.info("first start: backfilling %.1f h of the city from %s (run %s)", marker.hours, window, run_id)
-            add(publish((Message.of(e) for e in history(marker, seed)), sender, prefix=settings.topic_prefix,
-                        stop=stop, progress=progress))
-            # The city's days that overlap the window, each with the seed of its day like live.
-            first_day = math.floor((window - anchor) / sc.duration)
-            for d in range(first_day, 1):
-                start = anchor + sc.duration * d
-                city = City(day0 if d == 0 else sc, seed + d, start=start)
-                events = city.events(min(start + sc.duration, origin), begin=max(start, window))
-                add(publish(stamp_on_wall_clock(events, origin, origin, 1.0, seed=seed + d, run_id=run_id),
-                            sender, prefix=settings.topic_prefix, stop=stop, progress=progress))
-                if d == 0:
-                    first_city = city  # live goes on with the same sources: dossiers' later steps follow
+            # The kinds with no longer history go first, so every layer shows the last hours early
+            # (measured: ~1 min of the ~4 for 24 h); each kind's events stay in time order.
+            first_cities = []
+            for kinds in (FIRST_KINDS, None, frozenset(SourceKind) - FIRST_KINDS):
+                if kinds is None:
+                    add(publish((Message.of(e) for e in history(marker, seed)), sender,
+                                prefix=settings.topic_prefix, stop=stop, progress=progress))
+                    continue
+                # The city's days that overlap the window, each with the seed of its day like live.
+                for d in range(math.floor((window - anchor) / sc.duration), 1):
+                    start = anchor + sc.duration * d
+                    city = City(day0 if d == 0 else sc, seed + d, start=start, kinds=kinds)
+                    events = city.events(min(start + sc.duration, origin), begin=max(start, window))
+                    add(publish(stamp_on_wall_clock(events, origin, origin, 1.0, seed=seed + d, run_id=run_id),
+                                sender, prefix=settings.topic_prefix, stop=stop, progress=progress))
+                    if d == 0:
+                        first_cities.append(city)  # live goes on with the same sources (dossiers' later steps)
             flush = getattr(sender, "flush", None)
             if flush is not None:
                 flush()
@@ -191,8 +200,9 @@ def run_live(
             log.info("backfill done: %d messages in %.1f s", sum(total.sent.values()), time.monotonic() - began)
         while not stop.is_set():
             start = anchor + sc.duration * day
-            city = first_city if day == 0 and first_city is not None else City(
-                day0 if day == 0 else sc, seed + day, start=start)
+            cities = first_cities if day == 0 and first_cities else [City(day0 if day == 0 else sc, seed + day,
+                                                                          start=start)]
+            city = cities[0]
             end = start + sc.duration
             truth = city.truth(end)
             # Day 0 joins the scenario at the current time of day: incidents already over are not planted.
@@ -206,8 +216,8 @@ def run_live(
             log.info("live city: scenario %s, day %d, seed %d, speed %.0fx", sc.name, day, seed + day, speed)
             # Each message goes when the wall clock reaches its stamp (a catch-up after a backfill goes at once).
             add(publish(
-                stamp_on_wall_clock(city.events(end, begin=origin), origin, origin, speed, seed=seed + day,
-                                    run_id=run_id),
+                stamp_on_wall_clock(heapq.merge(*(c.events(end, begin=origin) for c in cities), key=event_order),
+                                    origin, origin, speed, seed=seed + day, run_id=run_id),
                 sender,
                 prefix=settings.topic_prefix,
                 stop=stop,

@@ -55,6 +55,12 @@ def test_first_start_backfills_once_with_true_times_and_a_redo_repeats_the_same_
     # The dossier history lies before the window (the city window has its own dossiers).
     assert any(e["kind"] == "dossier" and datetime.fromisoformat(e["event_time"]) < window for e in first)
     assert len({e["event_id"] for e in first}) == len(first), "no id twice"
+    # The city's own feeds first (their layers fill early), then the history, each kind in time order.
+    first_history = next(i for i, e in enumerate(first) if e["kind"] == "dossier")
+    assert {e["kind"] for e in first[:first_history]} <= {"camera", "traffic", "air", "feedback"}
+    for kind in ("camera", "dossier"):
+        mine = [s for s, e in zip(stamps, first, strict=True) if e["kind"] == kind]
+        assert mine == sorted(mine), kind
 
     # A restarted simulator: no backfill, only live events stamped on the wall clock.
     again, second = _run(settings, 1.0, after_done=3.0)
