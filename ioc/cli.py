@@ -42,7 +42,9 @@ def up(
     data_dir: Annotated[Path | None, typer.Option(help="Where the embedded PostgreSQL keeps its data.")] = None,
     web_port: Annotated[int | None, typer.Option(help="Port of the web dashboard.")] = None,
     scenario: Annotated[str, typer.Option(help="Simulator scenario to run live.")] = "normal_day",
-    speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 10.0,
+    speed: Annotated[float, typer.Option(
+        help="Simulated seconds per real second. 1 (default): live, events carry the time they describe;"
+             " more is a demo-only time-lapse stamped with the wall clock.")] = 1.0,
     simulate: Annotated[bool, typer.Option(help="Run the city simulator.")] = True,
     alerts: Annotated[bool, typer.Option(help="Run the alert engine.")] = True,
 ) -> None:
@@ -185,15 +187,20 @@ def stream(kind: Annotated[str, typer.Option(help="camera | traffic | air | feed
 
 
 @app.command("live-sim", hidden=True)
-def live_sim(scenario: str = "normal_day", speed: float = 10.0) -> None:
-    """Publish the simulated city continuously from now on (``ioc up`` runs this as a child)."""
+def live_sim(scenario: str = "normal_day", speed: float = 1.0) -> None:
+    """Publish the simulated city continuously from now on (``ioc up`` runs this as a child).
+
+    On the first start it backfills ``IOC_DEMO_BACKFILL_HOURS`` of the city first (0: none)."""
     from simulators.live import run_live
 
     _logging()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda *_: stop.set())
-    run_live(Settings(), scenario=scenario, speed=speed, stop=stop)  # the launcher passes IOC_* variables
+    s = Settings()  # the launcher passes IOC_* variables
+    run_live(s, scenario=scenario, speed=speed, stop=stop, backfill_hours=s.demo_backfill_hours,
+             dossier_days=s.demo_dossier_days, warning_history=s.demo_warning_history,
+             demo_schedule=s.demo_schedule or None)
 
 
 @app.command()

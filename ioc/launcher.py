@@ -50,7 +50,7 @@ SERVICES = ("broker", "postgres")  # stopped last, in this order
 
 
 def supervised_processes(*, alerts: bool = True, intake: bool = True, web: bool = True, simulate: bool = True,
-                         scenario: str = "normal_day", speed: float = 10.0) -> dict[str, list[str]]:
+                         scenario: str = "normal_day", speed: float = 1.0) -> dict[str, list[str]]:
     """Every process ``ioc up`` supervises, by name, with its ``python`` arguments.
 
     docker-compose.yml runs the same set (``tests/test_compose.py`` holds them to it)."""
@@ -64,7 +64,7 @@ def supervised_processes(*, alerts: bool = True, intake: bool = True, web: bool 
     if web:
         out["web"] = ["-m", "ioc.web.webserver"]
     if simulate:
-        out["simulator"] = ["-m", "ioc.cli", "live-sim", "--scenario", scenario, "--speed", str(speed)]
+        out["simulator"] = ["-m", "ioc.cli", "live-sim", "--scenario", scenario, "--speed", f"{speed:g}"]
     return out
 
 
@@ -266,7 +266,7 @@ class Stack:
             if name in procs:
                 self.spawn(name, procs[name])
 
-    def start_simulator(self, scenario: str = "normal_day", speed: float = 10.0) -> subprocess.Popen[bytes]:
+    def start_simulator(self, scenario: str = "normal_day", speed: float = 1.0) -> subprocess.Popen[bytes]:
         return self.spawn("simulator", supervised_processes(scenario=scenario, speed=speed)["simulator"])
 
     def stop_child(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:

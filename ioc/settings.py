@@ -37,6 +37,16 @@ class Settings(BaseSettings):
     topic_prefix: str = ""  # isolates parallel runs (tests) on one broker
     consumer_group_prefix: str = "ioc"
 
+    # The demo city (`ioc up`): on first start the simulator publishes this many hours of the city
+    # before now with their true times (0: none), plus the early-warning history and
+    # `demo_dossier_days` of dossiers before that window (0: none), then runs live at 1x.
+    demo_backfill_hours: float = Field(default=24.0, ge=0, le=24 * 7)
+    demo_dossier_days: float = Field(default=30.0, ge=0, le=366)
+    demo_warning_history: bool = True  # ~200 000 events: 3 fiscal years, 8 weeks of police counts, …
+    # Incidents of every class planted within the first 30 minutes after the first start's backfill
+    # (a scenario file of simulators/scenarios/; "" for none).
+    demo_schedule: str = "demo_schedule"
+
     # Consumers
     batch_max_records: int = Field(default=5000, ge=1)
     batch_max_seconds: float = Field(default=0.5, gt=0)

@@ -22,6 +22,11 @@ STEP = timedelta(minutes=1)
 _KIND_ORDER = {kind: i for i, kind in enumerate(SourceKind)}
 
 
+def event_order(e: Event) -> tuple[datetime, int, str]:
+    """The city's order of events: time, then kind, then source."""
+    return (e.event_time, _KIND_ORDER[e.kind], e.source_id)
+
+
 class _Only:
     """A source's events of some kinds only (a flood source emits water and rain readings)."""
 
@@ -95,6 +100,6 @@ class City:
         while end is None or a < end:
             b = a + STEP if end is None else min(a + STEP, end)
             batch: list[Event] = [e for source in self.sources for e in source.events(a, b)]
-            batch.sort(key=lambda e: (e.event_time, _KIND_ORDER[e.kind], e.source_id))
+            batch.sort(key=event_order)
             yield from batch
             a = b

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from tqdm import tqdm
@@ -48,23 +48,37 @@ class KafkaSender:
     def __call__(self, topic: str, key: bytes, value: bytes) -> None:
         self.producer.send(topic, key=key, value=value)
 
+    def flush(self) -> None:
+        self.producer.flush()
+
     def close(self) -> None:
         self.producer.flush()
         self.producer.close()
 
 
 class Pacer:
-    """Waits until a message's scheduled wall time; ``speed=None`` means as fast as possible."""
+    """Waits until a message's scheduled wall time; ``speed=None`` means as fast as possible.
 
-    def __init__(self, speed: float | None, stop: threading.Event | None = None) -> None:
+    ``wall_clock=True``: a message is due at its own time on the wall clock (stamps already are
+    wall-clock instants, e.g. the live city), so past messages go at once and none goes early.
+    """
+
+    def __init__(self, speed: float | None, stop: threading.Event | None = None, *,
+                 wall_clock: bool = False) -> None:
         if speed is not None and speed <= 0:
             raise ValueError(f"speed must be positive, got {speed}")
         self.speed = speed
         self.stop = stop or threading.Event()
+        self.wall_clock = wall_clock
         self.t0: datetime | None = None
         self.w0 = 0.0
 
     def wait(self, t: datetime) -> None:
+        if self.wall_clock:
+            delay = (t - datetime.now(UTC)).total_seconds()
+            if delay > 0:
+                self.stop.wait(delay)
+            return
         if self.speed is None:
             return
         if self.t0 is None:
@@ -114,13 +128,15 @@ def publish(
     stop: threading.Event | None = None,
     span: timedelta | None = None,
     progress: bool = True,
+    wall_clock: bool = False,
 ) -> PublishStats:
     """Send every message to its topic, paced at ``speed`` × simulated time; returns what was sent.
 
-    ``span`` (the simulated duration, when known) sizes the progress bar.
+    ``span`` (the simulated duration, when known) sizes the progress bar; ``wall_clock`` sends each
+    message when the wall clock reaches its time (see :class:`Pacer`).
     """
     stop = stop or threading.Event()
-    pacer = Pacer(speed, stop)
+    pacer = Pacer(speed, stop, wall_clock=wall_clock)
     stats = PublishStats()
     started = time.monotonic()
     bar = tqdm(

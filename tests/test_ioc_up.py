@@ -43,6 +43,8 @@ def test_ioc_up_runs_the_city_and_stops_cleanly():
     data_dir.parent.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
     env["IOC_DATA_DIR"] = str(data_dir)
+    # A short first-start backfill keeps this test quick (tests/test_demo_backfill.py proves the backfill).
+    env.update(IOC_DEMO_BACKFILL_HOURS="0.25", IOC_DEMO_DOSSIER_DAYS="0", IOC_DEMO_WARNING_HISTORY="false")
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "ioc.cli", "up", "--web-port", str(port), "--speed", "120"],
