@@ -6,6 +6,7 @@ Every figure says where it comes from (its definition on hover, the source and a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -160,6 +161,24 @@ def figure_text(value: Decimal, unit: Unit, lang: Lang) -> str:
     return fmt_number(float(value), lang, decimals) + _UNIT_SUFFIX[unit]
 
 
+# The catalogue's definitions cross-reference other entries by id ("không nối với d766.3_3") and
+# tables by name ("bảng tickets"): fine in the data file, codes on a leader's screen. Each id is
+# replaced by the entry's name, each table by what it is to a reader.
+_REF = re.compile(r"\b[a-z0-9]+\.[a-z0-9_.*]*[a-z0-9*]")
+_TABLES = {"vi": (re.compile(r"\b(?:bảng|ở bảng) tickets\b"), "ở bàn tiếp nhận phản ánh"),
+           "en": (re.compile(r"\b(?:in )?tickets\b"), "at the triage desk")}  # fmt: skip
+
+
+def plain_words(text: str, lang: Lang) -> str:
+    """A catalogue definition with references to other entries and tables in words."""
+    from ioc.kpi.catalogue import load_catalogue
+
+    names = {k.id: (k.name_vi if lang == "vi" else k.name_en) for k in load_catalogue().kpis}
+    out = _REF.sub(lambda m: f"«{names[m.group(0)]}»" if m.group(0) in names else "", text)
+    pattern, words = _TABLES["vi" if lang == "vi" else "en"]
+    return re.sub(r"\s{2,}", " ", pattern.sub(words, out)).strip()
+
+
 def document_figures(entries: Sequence[Figure], lang: Lang) -> html.Div:
     """Indicators with no live feed: each one's latest figure (the documents' or entered by hand, the
     newest ``as_of`` wins), its own definition, as-of date and source; ``entries`` is the snapshot
@@ -181,7 +200,7 @@ def document_figures(entries: Sequence[Figure], lang: Lang) -> html.Div:
             " · ", tk("docs.asof", lang, date=f"{c.as_of:%d/%m/%Y}"),
             html.Span(" · " + " · ".join(x for x in (c.source, by) if x), className="text-muted"),
             html.Span(f" · {tgt}" if tgt else "", className="text-muted"),
-        ], title=" ".join(x for x in (k.definition_vi if lang == "vi" else k.definition_en, c.note or "") if x)))  # fmt: skip
+        ], title=" ".join(x for x in (plain_words(k.definition_vi if lang == "vi" else k.definition_en, lang), c.note or "") if x)))  # fmt: skip
     body = html.Ul(rows, className="small") if rows else html.P(tk("docs.none", lang), className="small text-muted")
     return html.Div([html.H5(tk("docs", lang)), body], id="leader-docs")
 
